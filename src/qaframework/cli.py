@@ -1,0 +1,239 @@
+"""The ``qaf`` command line: the contract other tools rely on.
+
+Errors a person can fix (an unknown rule, an impossible date, a broken framework file)
+are printed as one line on stderr with exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from qaframework.config import Settings
+from qaframework.deadlines import deadline
+from qaframework.errors import InvalidDateError, QAFrameworkError
+from qaframework.financial_year import FinancialYear
+from qaframework.framework import Framework, load_framework
+from qaframework.yearly_plan import PlannedOccurrence, plan_financial_year
+
+EXIT_USAGE = 2
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line on stderr (exit 2), like our own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    """A strict YYYY-MM-DD date; anything else (or 2027-02-30) is an InvalidDateError."""
+    if not _ISO_DATE.match(text):
+        raise InvalidDateError(text, what)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidDateError(text, what) from None
+
+
+def today_in(zone: str) -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def _framework(args: argparse.Namespace, settings: Settings) -> Framework:
+    return load_framework(getattr(args, "framework", None) or settings.framework_file)
+
+
+def _financial_year(args: argparse.Namespace, framework: Framework) -> FinancialYear:
+    if args.fy is None:
+        return FinancialYear.containing(today_in(framework.document.partnership.timezone))
+    return FinancialYear.parse(args.fy)
+
+
+def _format_table(fy: FinancialYear, occurrences: Sequence[PlannedOccurrence]) -> str:
+    lines = [f"Quality assurance calendar, financial year {fy} ({fy.start:%d %B %Y} to {fy.end:%d %B %Y})", ""]
+    header = f"{'Start':<10}  {'End':<10}  {'Due':<10}  {'Period':<6}  {'Time':<5}  {'Activity':<40}  Assignees"
+    lines += [header, "-" * len(header)]
+    for o in occurrences:
+        when = o.starts_at.strftime("%H:%M") if o.starts_at else "-"
+        keys = [a.key for a in o.assignees]
+        who = ", ".join(keys) if len(keys) <= 3 else f"{', '.join(keys[:2])} and {len(keys) - 2} more"
+        lines.append(
+            f"{o.start.isoformat():<10}  {o.end.isoformat():<10}  {(o.due.isoformat() if o.due else '-'):<10}  "
+            f"{(o.period or '-'):<6}  {when:<5}  {o.title[:40]:<40}  {who}"
+        )
+    lines.append("")
+    lines.append(f"{len(occurrences)} occurrences. As-required activities (rapid reviews, CSPRs, inspections) start on demand.")
+    return "\n".join(lines)
+
+
+def cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
+    framework = _framework(args, settings)
+    fy = _financial_year(args, framework)
+    occurrences = plan_financial_year(framework, fy)
+    if args.json:
+        json.dump([o.as_json() for o in occurrences], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(_format_table(fy, occurrences))
+    return 0
+
+
+def cmd_deadline(args: argparse.Namespace, settings: Settings) -> int:
+    framework = _framework(args, settings)
+    start = parse_date(args.date, "clock start date")
+    print(deadline(framework, args.rule, start).isoformat())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    framework = load_framework(args.file)
+    example = " (the roster is marked as EXAMPLE data)" if framework.roster.example_data else ""
+    print(
+        f"{args.file}: valid: {len(framework.activities)} activities, {len(framework.bodies)} bodies, "
+        f"{len(framework.agencies)} agencies{example}"
+    )
+    return 0
+
+
+def _open_database(settings: Settings):  # -> Engine
+    from qaframework.persistence.database import make_engine, migrate
+
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    return engine
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.repository import sync_directory, write_plan
+
+    framework = _framework(args, settings)
+    fy = _financial_year(args, framework)
+    occurrences = plan_financial_year(framework, fy)  # computed before any write
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            sync_directory(session=session, framework=framework)
+            result = write_plan(session=session, occurrences=occurrences, actor=settings.actor)
+    finally:
+        engine.dispose()
+    print(
+        f"Plan for financial year {fy}: created {result.occurrences_created} occurrences and "
+        f"{result.tasks_created} tasks; {result.occurrences_existing} occurrences and "
+        f"{result.tasks_existing} tasks already existed."
+    )
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.repository import tasks_for
+
+    framework = _framework(args, settings)
+    fy = _financial_year(args, framework)
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            rows = tasks_for(session=session, financial_year=fy.start_year)
+    finally:
+        engine.dispose()
+    if args.json:
+        json.dump(
+            [
+                {"occurrence": o.key, "activity": o.activity, "assignee": t.assignee_key,
+                 "due": t.due.isoformat() if t.due else None, "status": t.status}
+                for t, o in rows
+            ],
+            sys.stdout, indent=2,
+        )
+        sys.stdout.write("\n")
+        return 0
+    for t, o in rows:
+        print(f"{t.due.isoformat() if t.due else '-':<10}  {t.status:<9}  {o.activity:<26}  {t.assignee_key}")
+    print(f"{len(rows)} tasks in financial year {fy}.")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.database import head_revision, schema_revision
+
+    engine = _open_database(settings)
+    try:
+        print(f"Database at {engine.url.render_as_string(hide_password=True)} is at schema {schema_revision(engine)} (newest: {head_revision(engine)}).")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="qaf", description="Run a safeguarding partnership's quality-assurance calendar.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_OneLineParser)
+
+    def add_framework(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--framework", metavar="FILE", help="framework file (default: QAF_FRAMEWORK_FILE or the shipped schedules/sscp.yaml)")
+
+    def add_fy(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--fy", metavar="YEAR", help="financial year, by the year it starts: 2027 or 2027/28 (default: the current one)")
+
+    p = sub.add_parser("calendar", help="print the planned calendar of a financial year", description="Print every planned occurrence of a financial year: windows, due dates, periods and assignees.")
+    add_fy(p)
+    add_framework(p)
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    p.set_defaults(handler=cmd_calendar)
+
+    p = sub.add_parser("deadline", help="print the due date of a deadline rule", description="Print the ISO due date of a deadline rule whose clock starts on DATE (day 0).")
+    p.add_argument("rule", metavar="RULE", help="a deadline rule from the framework, e.g. rapid-review")
+    p.add_argument("date", metavar="DATE", help="the day the clock starts, YYYY-MM-DD")
+    add_framework(p)
+    p.set_defaults(handler=cmd_deadline)
+
+    p = sub.add_parser("plan", help="write a financial year's occurrences and tasks to the database", description="Write a year's occurrences and tasks to the database. Safe to run again: existing rows are kept, nothing is duplicated.")
+    add_fy(p)
+    add_framework(p)
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("tasks", help="list the tasks of a financial year from the database", description="List the tasks written for a financial year, by due date.")
+    add_fy(p)
+    add_framework(p)
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
+    p.set_defaults(handler=cmd_tasks)
+
+    p = sub.add_parser("validate", help="validate a framework file", description="Check a framework file and the roster it names; print what is wrong, or a summary.")
+    p.add_argument("file", metavar="FILE", help="the framework file to check")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
+    u = db.add_parser("upgrade", help="create or upgrade the database schema", description="Apply migrations so the database (empty or older) has the newest schema.")
+    u.set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+        return args.handler(args, settings)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = "QAF_" + str(first["loc"][0]).upper() if first["loc"] else "a QAF_ setting"
+        print(f"qaf: error: {name}: {first['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return EXIT_USAGE
+    except QAFrameworkError as exc:
+        print(f"qaf: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""Loading a framework file and its agency roster, with errors an officer can act on.
+
+A broken file never half-loads: the first problem found is raised as a
+:class:`~qaframework.errors.FrameworkFileError` naming the file, the path to the field
+(``activities.mape.cadence``) and what was expected there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from qaframework.errors import FrameworkFileError
+from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, Roster
+
+#: Deadline rules the software itself relies on (the statutory clock chain).
+REQUIRED_DEADLINE_RULES = ("panel-notification", "rapid-review", "cspr")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}: each key may appear once", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file, turning every failure into a FrameworkFileError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FrameworkFileError(str(path), "", "file not found: check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkFileError(str(path), "", f"cannot be read as UTF-8 text ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrameworkFileError(str(path), where, f"is not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise FrameworkFileError(str(path), "", "expected a YAML mapping of settings at the top level")
+    return data
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _validation_error(path: Path, exc: ValidationError) -> FrameworkFileError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key: remove it or check its spelling"
+    elif first["type"] == "missing":
+        message = "missing: this field is required"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return FrameworkFileError(str(path), _field_path(tuple(first["loc"])), message + more)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A validated framework document together with its agency roster."""
+
+    document: FrameworkDocument
+    roster: Roster
+    source: Path
+    roster_source: Path
+
+    @property
+    def agencies(self) -> dict[str, Agency]:
+        return self.roster.agencies
+
+    @property
+    def activities(self) -> dict[str, Activity]:
+        return self.document.activities
+
+    @property
+    def bodies(self) -> dict[str, Body]:
+        return self.document.bodies
+
+    @property
+    def deadline_rules(self) -> dict[str, DeadlineRule]:
+        return self.document.deadline_rules
+
+    def agencies_selected(self, selection: str | list[str]) -> list[str]:
+        """Agency keys picked by an activity's ``assignees.agencies``, in roster order."""
+        if selection == "none":
+            return []
+        if selection == "all":
+            return list(self.agencies)
+        if selection == "section-11":
+            return [k for k, a in self.agencies.items() if a.section_11_duty]
+        chosen = set(selection)
+        return [k for k, a in self.agencies.items() if k in chosen or a.type in chosen]
+
+
+def default_framework_path() -> Path:
+    """The framework shipped with the software (schedules/sscp.yaml)."""
+    return Path(str(resources.files("schedules").joinpath("sscp.yaml")))
+
+
+def load_framework(path: str | Path | None = None) -> Framework:
+    """Load, validate and cross-check a framework file and the roster it names."""
+    path = Path(path) if path is not None else default_framework_path()
+    raw = read_yaml(path)
+    try:
+        document = FrameworkDocument.model_validate(raw)
+    except ValidationError as exc:
+        raise _validation_error(path, exc) from None
+    roster_path = (path.parent / document.partnership.roster).resolve()
+    raw_roster = read_yaml(roster_path)
+    try:
+        roster = Roster.model_validate(raw_roster)
+    except ValidationError as exc:
+        raise _validation_error(roster_path, exc) from None
+    _cross_check(path, document, roster)
+    return Framework(document=document, roster=roster, source=path, roster_source=roster_path)
+
+
+def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
+    """References between sections must name things that exist."""
+    file = str(path)
+    bodies, outputs, activities = set(doc.bodies), set(doc.outputs), set(doc.activities)
+    agency_keys = set(roster.agencies)
+    agency_types = {a.type for a in roster.agencies.values()}
+
+    for rule in REQUIRED_DEADLINE_RULES:
+        if rule not in doc.deadline_rules:
+            raise FrameworkFileError(file, "deadline_rules", f"missing the rule {rule!r}, which the statutory clock chain needs")
+    for key, body in doc.bodies.items():
+        if body.reports_to is not None and body.reports_to not in bodies:
+            raise FrameworkFileError(file, f"bodies.{key}.reports_to", f"{body.reports_to!r} is not a body: expected one of {', '.join(sorted(bodies))}")
+        if body.meetings is not None and key in activities:
+            raise FrameworkFileError(file, f"activities.{key}", "has the same key as a body's meetings: rename one of them")
+    clash = agency_keys & bodies
+    if clash:
+        raise FrameworkFileError(file, "bodies", f"{', '.join(sorted(clash))} is both an agency and a body: keys must be unique")
+    for key, activity in doc.activities.items():
+        for i, route in enumerate(activity.routes):
+            if route not in bodies | outputs | activities:
+                raise FrameworkFileError(file, f"activities.{key}.routes[{i}]", f"{route!r} is not a body, output or activity")
+        for i, body in enumerate(activity.assignees.bodies):
+            if body not in bodies:
+                raise FrameworkFileError(file, f"activities.{key}.assignees.bodies[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")
+        if isinstance(activity.assignees.agencies, list):
+            for i, sel in enumerate(activity.assignees.agencies):
+                if sel not in agency_keys | agency_types:
+                    raise FrameworkFileError(file, f"activities.{key}.assignees.agencies[{i}]", f"{sel!r} is neither an agency key nor an agency type in the roster")
+        if activity.due.rule == "deadline-rule" and activity.due.name not in doc.deadline_rules:
+            raise FrameworkFileError(file, f"activities.{key}.due.name", f"{activity.due.name!r} is not a deadline rule: expected one of {', '.join(sorted(doc.deadline_rules))}")

@@ -1,0 +1,294 @@
+"""Pydantic models of a partnership's quality-assurance framework file.
+
+The framework is data, not code: another partnership adopts the software by writing its
+own file. Every model forbids unknown keys, so a misspelt setting is an error rather
+than a silently ignored line.
+"""
+
+from __future__ import annotations
+
+from datetime import time as TimeOfDay
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MONTHS: tuple[str, ...] = (
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+)
+MonthName = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+WeekdayName = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+
+#: How many occurrences a year each cadence has; None means "any number" or "not planned".
+CADENCE_COUNTS: dict[str, int | None] = {
+    "monthly": 12,
+    "bi-monthly": 6,
+    "quarterly": 4,
+    "three-times-yearly": 3,
+    "twice-yearly": 2,
+    "annual": 1,
+    "s11-cycle": 1,
+    "as-required": 0,
+}
+Cadence = Literal[
+    "monthly", "bi-monthly", "quarterly", "three-times-yearly", "twice-yearly", "annual",
+    "s11-cycle", "as-required",
+]
+
+
+def month_number(name: str) -> int:
+    """>>> month_number("apr")
+    4
+    """
+    return MONTHS.index(name) + 1
+
+
+def fy_month_index(month: int) -> int:
+    """Position of a calendar month in the financial year: April is 0, March is 11."""
+    return (month - 4) % 12
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeadlineRule(Strict):
+    """A statutory or local clock: exactly one of working days, calendar days or months."""
+
+    description: str = ""
+    working_days: int | None = Field(default=None, ge=1, le=400)
+    calendar_days: int | None = Field(default=None, ge=1, le=3660)
+    calendar_months: int | None = Field(default=None, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _exactly_one_measure(self) -> "DeadlineRule":
+        given = [n for n in ("working_days", "calendar_days", "calendar_months") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of working_days, calendar_days or calendar_months"
+                + (f" (found {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class MeetingDay(Strict):
+    """Which day of the month a body meets: the nth weekday, or the last (week: -1)."""
+
+    week: Literal[1, 2, 3, 4, -1] = 2
+    weekday: WeekdayName = "tuesday"
+
+
+class MeetingPattern(Strict):
+    months: list[MonthName] = Field(min_length=1)
+    day: MeetingDay = MeetingDay()
+    time: TimeOfDay = TimeOfDay(10, 0)
+    duration_minutes: int = Field(default=120, ge=15, le=600)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_as_text(cls, value: object) -> object:
+        # YAML reads an unquoted 10:00 as the number 600 (base 60), which pydantic would
+        # take as ten minutes past midnight: insist on the quoted form.
+        if not isinstance(value, str):
+            raise ValueError('write the time in quotes as "HH:MM", for example "10:00"')
+        return value
+
+    @field_validator("months")
+    @classmethod
+    def _unique_months(cls, months: list[str]) -> list[str]:
+        if len(set(months)) != len(months):
+            raise ValueError("each month may be listed once")
+        return months
+
+
+class Body(Strict):
+    """A governance body (subgroup, group, Executive) or a team that holds tasks."""
+
+    name: str
+    kind: Literal["governance", "team", "scrutiny"] = "governance"
+    chair: str = ""
+    reports_to: Key | None = None
+    reports_by_exception: bool = False
+    meetings: MeetingPattern | None = None
+
+
+class Output(Strict):
+    """Somewhere findings are published that is not a meeting (learning bulletin, website)."""
+
+    name: str
+
+
+class Window(Strict):
+    """An activity's window: from the 1st of its start month, this many whole months."""
+
+    months: int = Field(default=1, ge=1, le=12)
+
+
+class DueRule(Strict):
+    """When an occurrence's work is due.
+
+    - ``last-working-day-of-window``: the window's last day, or the working day before it.
+    - ``working-days-after-start``: ``days`` working days after the window opens (day 0).
+    - ``deadline-rule``: the named deadline rule applied to the day the occurrence starts
+      (used for as-required activities such as rapid reviews).
+    - ``none``: no due date (a meeting; an inspection whose timing the inspectorate sets).
+    """
+
+    rule: Literal["last-working-day-of-window", "working-days-after-start", "deadline-rule", "none"] = (
+        "last-working-day-of-window"
+    )
+    days: int | None = Field(default=None, ge=1, le=260)
+    name: Key | None = None
+
+    @model_validator(mode="after")
+    def _arguments_match_rule(self) -> "DueRule":
+        if self.rule == "working-days-after-start" and self.days is None:
+            raise ValueError("rule working-days-after-start needs days: N")
+        if self.rule != "working-days-after-start" and self.days is not None:
+            raise ValueError(f"days is only used with rule working-days-after-start, not {self.rule}")
+        if self.rule == "deadline-rule" and self.name is None:
+            raise ValueError("rule deadline-rule needs name: the key of a deadline rule")
+        if self.rule != "deadline-rule" and self.name is not None:
+            raise ValueError(f"name is only used with rule deadline-rule, not {self.rule}")
+        return self
+
+
+AGENCY_GROUPS = ("all", "section-11", "none")
+
+
+class Assignees(Strict):
+    """Who gets a task: agencies (all, those with a Section 11 duty, none, or a list of
+    agency keys and agency types) and bodies (by key)."""
+
+    agencies: str | list[Key] = "none"
+    bodies: list[Key] = Field(default_factory=list)
+
+    @field_validator("agencies")
+    @classmethod
+    def _known_group(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str) and value not in AGENCY_GROUPS:
+            raise ValueError(
+                f"expected one of {', '.join(AGENCY_GROUPS)}, or a list of agency keys and types"
+            )
+        return value
+
+
+class Activity(Strict):
+    """One row of the scrutiny and assurance table (section 6), placed on the calendar (section 7)."""
+
+    title: str = Field(min_length=1)
+    description: str = ""
+    responsible: list[str] = Field(default_factory=list)
+    routes: list[Key] = Field(default_factory=list)
+    cadence: Cadence
+    months: list[MonthName] = Field(default_factory=list)
+    s11_year: Literal[1, 2, 3] | None = None
+    window: Window = Window()
+    due: DueRule = DueRule()
+    assignees: Assignees = Assignees()
+
+    @model_validator(mode="after")
+    def _months_fit_cadence(self) -> "Activity":
+        months = self.months
+        if len(set(months)) != len(months):
+            raise ValueError("months: each month may be listed once")
+        if self.cadence == "monthly" and not months:
+            object.__setattr__(self, "months", list(MONTHS))
+            months = self.months
+        expected = CADENCE_COUNTS[self.cadence]
+        if self.cadence == "as-required":
+            if months:
+                raise ValueError("an as-required activity is never planned: remove months")
+        elif len(months) != expected:
+            raise ValueError(
+                f"cadence {self.cadence} needs {expected} month{'s' if expected != 1 else ''} "
+                f"in months, found {len(months)}"
+            )
+        if self.cadence == "quarterly":
+            quarters = sorted(fy_month_index(month_number(m)) // 3 for m in months)
+            if quarters != [0, 1, 2, 3]:
+                raise ValueError("cadence quarterly needs one month in each quarter (Apr-Jun, Jul-Sep, Oct-Dec, Jan-Mar)")
+        if self.cadence == "s11-cycle" and self.s11_year is None:
+            raise ValueError("cadence s11-cycle needs s11_year: 1, 2 or 3")
+        if self.cadence != "s11-cycle" and self.s11_year is not None:
+            raise ValueError("s11_year is only used with cadence s11-cycle")
+        for m in months:
+            last_index = fy_month_index(month_number(m)) + self.window.months - 1
+            if last_index > 11:
+                raise ValueError(
+                    f"a {self.window.months}-month window opening in {m} runs past March: "
+                    "windows must end within the financial year"
+                )
+        return self
+
+
+class Section11Cycle(Strict):
+    """The three-year Section 11 cycle: which financial year is year one."""
+
+    year_one: int = Field(ge=2000, le=2099)
+
+
+class SeriousIncidentSettings(Strict):
+    """Which date starts the National Panel notification clock: partnerships differ."""
+
+    clock_starts_at: Literal["awareness", "incident"] = "awareness"
+
+
+class BankHolidayRegion(Strict):
+    country: str = "GB"
+    subdivision: str = "ENG"
+
+
+class Partnership(Strict):
+    key: Key
+    name: str
+    timezone: str = "Europe/London"
+    bank_holidays: BankHolidayRegion = BankHolidayRegion()
+    roster: str = Field(description="Path of the agency roster file, relative to this file")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/London") from None
+        return value
+
+
+class Contact(Strict):
+    name: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Agency(Strict):
+    """A partner agency and its named individual for returns (section 4.2)."""
+
+    name: str
+    type: Key
+    contact: Contact
+    section_11_duty: bool = False
+
+
+class Roster(Strict):
+    """The partner agencies of a partnership (a separate file: it changes more often)."""
+
+    example_data: bool = False
+    agencies: dict[Key, Agency] = Field(min_length=1)
+
+
+class FrameworkDocument(Strict):
+    """The framework file as written, before the roster is attached."""
+
+    partnership: Partnership
+    section11: Section11Cycle
+    serious_incident: SeriousIncidentSettings = SeriousIncidentSettings()
+    deadline_rules: dict[Key, DeadlineRule] = Field(min_length=1)
+    bodies: dict[Key, Body] = Field(min_length=1)
+    outputs: dict[Key, Output] = Field(default_factory=dict)
+    activities: dict[Key, Activity] = Field(min_length=1)
+

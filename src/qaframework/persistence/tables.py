@@ -1,0 +1,175 @@
+"""The database tables.
+
+One model family per entity. Timestamps are stored in UTC. Statuses are short strings
+checked by the repository (not database enums, which make PostgreSQL migrations brittle).
+Nothing that identifies a child or family is stored outside ``ReviewCase.private_notes``,
+which never leaves the database.
+"""
+
+# No `from __future__ import annotations` here: SQLModel resolves relationship and
+# column types at class creation (SQLModel issue #196).
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _timestamp(nullable: bool = False, **kwargs: object) -> object:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable), **kwargs)
+
+
+class AgencyBase(SQLModel):
+    key: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    type: str = Field(max_length=64)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=320)
+    section_11_duty: bool = False
+
+
+class Agency(AgencyBase, table=True):
+    """A partner agency and its named individual for returns."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class BodyBase(SQLModel):
+    key: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    chair: str = Field(default="", max_length=200)
+    reports_to: Optional[str] = Field(default=None, max_length=64)
+
+
+class Body(BodyBase, table=True):
+    """A governance body (Executive, subgroup, group) or a team such as the business unit."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class OccurrenceBase(SQLModel):
+    key: str = Field(max_length=160, unique=True, index=True)
+    activity: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    financial_year: int = Field(index=True)
+    period: Optional[str] = Field(default=None, max_length=8)
+    window_start: date = Field(index=True)
+    window_end: date
+    due: Optional[date] = None
+
+
+class Occurrence(OccurrenceBase, table=True):
+    """One planned (or on-demand) occurrence of an activity or meeting."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    starts_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    ends_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+TASK_STATUSES = ("planned", "open", "submitted", "overdue", "closed", "cancelled")
+
+
+class TaskBase(SQLModel):
+    assignee_kind: str = Field(max_length=16)
+    assignee_key: str = Field(max_length=64, index=True)
+    due: Optional[date] = Field(default=None, index=True)
+    status: str = Field(default="planned", max_length=16, index=True)
+
+
+class Task(TaskBase, table=True):
+    """A piece of work owed by an agency or body for one occurrence."""
+
+    __table_args__ = (UniqueConstraint("occurrence_id", "assignee_kind", "assignee_key", name="uq_task_assignee"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    opened_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    submitted_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    closed_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+
+
+class TaskPublic(TaskBase):
+    """What leaves the system about a task (feeds, dashboards)."""
+
+    id: int
+    occurrence_key: str
+
+
+class ReturnSubmission(SQLModel, table=True):
+    """A partner's return, accepted or rejected; every version is kept, nothing dropped."""
+
+    __tablename__ = "return_submission"
+    __table_args__ = (UniqueConstraint("task_id", "version", name="uq_return_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: Optional[int] = Field(default=None, foreign_key="task.id", index=True)
+    agency_key: Optional[str] = Field(default=None, max_length=64)
+    version: int = 1
+    status: str = Field(max_length=16)  # accepted | rejected
+    source: str = Field(max_length=32)  # ui | xlsx | csv | json | inbox
+    original_filename: Optional[str] = Field(default=None, max_length=260)
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reasons: str = Field(default="", sa_column=Column(Text, nullable=False))
+    late: bool = False
+    received_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class ReviewCase(SQLModel, table=True):
+    """A serious incident and the reviews that follow it, known only by its reference."""
+
+    __tablename__ = "review_case"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32, unique=True, index=True)
+    kind: str = Field(max_length=32)  # rapid-review | cspr | thematic-review
+    incident_date: Optional[date] = None
+    aware_date: date
+    notified_date: Optional[date] = None
+    decision: Optional[str] = Field(default=None, max_length=32)
+    status: str = Field(default="open", max_length=16)
+    # Private: never a Prefect parameter, artifact, log line, feed item or email.
+    private_notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder owed to one recipient for one task at one stage (the outbox row)."""
+
+    __table_args__ = (UniqueConstraint("task_id", "stage", "recipient", name="uq_reminder_stage"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    stage: str = Field(max_length=32)
+    recipient: str = Field(max_length=320)
+    due_on: date = Field(index=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    message_id: Optional[str] = Field(default=None, max_length=255)
+    last_error: Optional[str] = Field(default=None, max_length=1000)
+    claimed_until: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    sent_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+
+
+class AuditLogEntry(SQLModel, table=True):
+    """Who did what and when. Append-only: the database refuses updates and deletes."""
+
+    __tablename__ = "audit_log"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=200)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
