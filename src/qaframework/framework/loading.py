@@ -64,6 +64,8 @@ def read_yaml(path: Path) -> Any:
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
+        if item == "[key]":  # pydantic's marker for a problem with a mapping's key itself
+            continue
         if isinstance(item, int):
             parts.append(f"[{item}]")
         else:
@@ -79,6 +81,8 @@ def _validation_error(path: Path, exc: ValidationError) -> FrameworkFileError:
         message = "unknown key: remove it or check its spelling"
     elif first["type"] == "missing":
         message = "missing: this field is required"
+    elif "[key]" in first["loc"] and first["type"] == "string_pattern_mismatch":
+        message = "keys are lowercase letters, digits and hyphens, for example focus-group"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return FrameworkFileError(str(path), _field_path(tuple(first["loc"])), message + more)
 

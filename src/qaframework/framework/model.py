@@ -39,7 +39,9 @@ Cadence = Literal[
 
 
 def month_number(name: str) -> int:
-    """>>> month_number("apr")
+    """The calendar month number of a three-letter month name.
+
+    >>> month_number("apr")
     4
     """
     return MONTHS.index(name) + 1
