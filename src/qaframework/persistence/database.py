@@ -7,6 +7,7 @@ older, to the version this code expects.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -50,14 +51,20 @@ def _alembic_config(engine: Engine) -> Config:
     return config
 
 
+#: Alembic keeps its migration context in module globals, so two threads of one process
+#: must not migrate at once. Across processes, migrations/env.py takes a database lock.
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest schema (creating it from empty if need be)."""
     try:
-        command.upgrade(_alembic_config(engine), "head")
+        with _MIGRATING:
+            command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
         raise DatabaseError(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}. Check QAF_DATABASE_URL and that the server is running"
+            f"{' '.join(str(exc.orig).split())} Check QAF_DATABASE_URL and that the server is running"
         ) from None
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -47,8 +47,11 @@ def _insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: S
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
         raise NotImplementedError(f"qaframework supports SQLite and PostgreSQL, not {dialect}")
-    statement = insert(model.__table__).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
-    return session.execute(statement).rowcount or 0
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
+    # RETURNING names the rows actually inserted; rowcount is unreliable for multi-row
+    # inserts on some drivers (psycopg reports -1).
+    return len(session.execute(statement.returning(table.c.id)).all())
 
 
 def audit(*, session: Session, actor: str, action: str, subject: str, detail: dict | None = None) -> None:
@@ -59,22 +62,24 @@ def audit(*, session: Session, actor: str, action: str, subject: str, detail: di
 def sync_directory(*, session: Session, framework: Framework) -> None:
     """Make the agencies and bodies tables match the roster and framework files.
 
-    Rows are updated in place (keys are stable), so tasks keep pointing at them.
+    Rows are inserted if new (ignoring any a concurrent run just inserted), then updated
+    in place by key, so tasks keep pointing at them and two runs at once both succeed.
     """
     now = utc_now()
-    existing_agencies = {a.key: a for a in session.execute(select(Agency)).scalars()}
-    for key, agency in framework.agencies.items():
-        row = existing_agencies.get(key) or Agency(key=key, name="", type="", contact_name="", contact_email="")
-        row.name, row.type = agency.name, agency.type
-        row.contact_name, row.contact_email = agency.contact.name, agency.contact.email
-        row.section_11_duty, row.updated_at = agency.section_11_duty, now
-        session.add(row)
-    existing_bodies = {b.key: b for b in session.execute(select(Body)).scalars()}
-    for key, body in framework.bodies.items():
-        row = existing_bodies.get(key) or Body(key=key, name="", kind="")
-        row.name, row.kind, row.chair, row.reports_to, row.updated_at = body.name, body.kind, body.chair, body.reports_to, now
-        session.add(row)
-    session.flush()
+    agencies = [
+        {"key": key, "name": a.name, "type": a.type, "contact_name": a.contact.name,
+         "contact_email": a.contact.email, "section_11_duty": a.section_11_duty, "updated_at": now}
+        for key, a in framework.agencies.items()
+    ]
+    bodies = [
+        {"key": key, "name": b.name, "kind": b.kind, "chair": b.chair, "reports_to": b.reports_to, "updated_at": now}
+        for key, b in framework.bodies.items()
+    ]
+    for model, rows in ((Agency, agencies), (Body, bodies)):
+        _insert_ignoring_duplicates(session, model, rows, ["key"])
+        table = model.__table__  # type: ignore[attr-defined]
+        for row in rows:
+            session.execute(update(table).where(table.c.key == row["key"]).values(**row))
 
 
 def write_plan(*, session: Session, occurrences: Iterable[PlannedOccurrence], actor: str) -> PlanWriteResult:

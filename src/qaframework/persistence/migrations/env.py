@@ -12,7 +12,17 @@ from qaframework.persistence import tables  # noqa: F401 - registers the tables'
 config = context.config
 engine = config.attributes["engine"]
 
+#: Any constant shared by every qaframework process: serialises concurrent upgrades.
+MIGRATION_LOCK_ID = 0x51AF_0001
+
 with engine.begin() as connection:
+    # Two processes may start from an empty database at once (two `qaf plan` runs, a
+    # worker and the CLI). Take the database's write lock before reading the schema
+    # version, so the second waits and then finds nothing left to do.
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,

@@ -1,0 +1,201 @@
+"""The ``qaf`` command line, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qaframework.cli import build_parser
+from qaframework.financial_year import FinancialYear
+
+QAF = str(Path(sys.executable).parent / "qaf")
+SCHEDULES = Path(__file__).resolve().parents[2] / "schedules"
+
+
+def qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QAF_")}
+    environment.update(env or {})
+    return subprocess.run([QAF, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.match(r"^qaf( [a-z]+)*: error: ", lines[0]), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_calendar_json_contract(tmp_path: Path) -> None:
+    result = qaf("calendar", "--fy", "2027", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)
+    assert len(items) == 62
+    for item in items:
+        assert {"activity", "title", "start", "end", "due", "period", "assignees"} <= set(item)
+        assert item["period"] in {None, "Q1", "Q2", "Q3", "Q4"}
+        assert isinstance(item["assignees"], list) and item["assignees"]
+    audit_q4 = next(i for i in items if i["activity"] == "multi-agency-audit" and i["period"] == "Q4")
+    assert (audit_q4["start"], audit_q4["end"], audit_q4["due"]) == ("2028-01-01", "2028-01-31", "2028-01-31")
+    executive = [i for i in items if i["activity"] == "executive"]
+    assert [i["starts_at"] for i in executive][:2] == ["2027-05-11T10:00:00+01:00", "2027-07-13T10:00:00+01:00"]
+    assert executive[-1]["starts_at"] == "2028-03-14T10:00:00+00:00"
+    assert not (tmp_path / ".qaf").exists(), "printing the calendar writes nothing"
+
+
+def test_calendar_table_is_readable(tmp_path: Path) -> None:
+    result = qaf("calendar", "--fy", "2027/28", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "financial year 2027/28 (01 April 2027 to 31 March 2028)" in result.stdout
+    assert any(line.startswith("2027-10-01  2027-10-31  2027-10-29  Q3") and "Multi-Agency Audit" in line for line in result.stdout.splitlines())
+    assert "62 occurrences" in result.stdout
+
+
+def test_calendar_defaults_to_the_current_financial_year(tmp_path: Path) -> None:
+    result = qaf("calendar", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    current = FinancialYear.containing(datetime.now(ZoneInfo("Europe/London")).date())
+    assert {i["financial_year"] for i in json.loads(result.stdout)} == {str(current)}
+
+
+@pytest.mark.parametrize(
+    ("rule", "start", "due"),
+    [("rapid-review", "2026-12-18", "2027-01-13"), ("panel-notification", "2026-12-21", "2026-12-30"),
+     ("cspr", "2027-08-31", "2028-02-29"), ("cspr", "2026-08-31", "2027-02-28"), ("rapid-review", "2027-03-20", "2027-04-13")],
+)
+def test_deadline(tmp_path: Path, rule: str, start: str, due: str) -> None:
+    result = qaf("deadline", rule, start, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, due + "\n", "")
+
+
+def test_plan_twice_creates_nothing_new_and_tasks_lists_them(tmp_path: Path) -> None:
+    first = qaf("plan", "--fy", "2027", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "created 62 occurrences and" in first.stdout and "0 occurrences and 0 tasks already existed" in first.stdout
+    assert (tmp_path / ".qaf" / "qaframework.db").exists()
+    second = qaf("plan", "--fy", "2027", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "created 0 occurrences and 0 tasks; 62 occurrences and" in second.stdout
+    tasks = qaf("tasks", "--fy", "2027", "--json", cwd=tmp_path)
+    assert tasks.returncode == 0, tasks.stderr
+    rows = json.loads(tasks.stdout)
+    created = int(first.stdout.split(" tasks;")[0].rsplit(" ", 1)[1])
+    assert len(rows) == created
+    assert {r["due"] for r in rows if r["occurrence"] == "rapid-review"} == set()
+    assert {r["due"] for r in rows if r["occurrence"] == "multi-agency-audit/2027-10"} == {"2027-10-29"}
+
+
+def test_plan_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    env = {"QAF_DATABASE_URL": postgres_url}
+    assert "created 62 occurrences" in qaf("plan", "--fy", "2027", cwd=tmp_path, env=env).stdout
+    assert "created 0 occurrences" in qaf("plan", "--fy", "2027", cwd=tmp_path, env=env).stdout
+    assert not (tmp_path / ".qaf").exists()
+
+
+def test_two_plans_at_once_from_two_processes(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QAF_")}
+    procs = [subprocess.Popen([QAF, "plan", "--fy", "2028"], cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    created = sorted(int(out.split("created ")[1].split(" ")[0]) for out, _ in outputs)
+    assert created == [0, 62]
+    tasks = json.loads(qaf("tasks", "--fy", "2028", "--json", cwd=tmp_path).stdout)
+    pairs = [(t["occurrence"], t["assignee"]) for t in tasks]
+    assert len(pairs) == len(set(pairs)) > 0
+
+
+def test_validate(tmp_path: Path) -> None:
+    result = qaf("validate", str(SCHEDULES / "sscp.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "valid: 21 activities, 9 bodies, 13 agencies (the roster is marked as EXAMPLE data)" in result.stdout
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    result = qaf("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "is at schema 0001 (newest: 0001)" in result.stdout
+
+
+def _broken_framework(tmp_path: Path) -> Path:
+    text = (SCHEDULES / "sscp.yaml").read_text(encoding="utf-8").replace("cadence: bi-monthly", "cadence: fortnightly")
+    (tmp_path / "example_agencies.yaml").write_text((SCHEDULES / "example_agencies.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("deadline", "rapid-reveiw", "2026-12-18"), ("unknown deadline rule 'rapid-reveiw'", "rapid-review")),
+        (("deadline", "rapid-review", "2027-02-29"), ("'2027-02-29' is not a real date", "YYYY-MM-DD")),
+        (("deadline", "rapid-review", "2026-13-01"), ("'2026-13-01' is not a real date",)),
+        (("deadline", "rapid-review", "18/12/2026"), ("'18/12/2026' is not a real date",)),
+        (("deadline", "rapid-review", "20261218"), ("'20261218' is not a real date",)),
+        (("deadline", "rapid-review"), ("the following arguments are required: DATE",)),
+        (("calendar", "--fy", "20x7"), ("'20x7' is not a financial year",)),
+        (("calendar", "--fy", "2027/29"), ("'2027/29' is not a financial year",)),
+        (("calendar", "--fy", "1850"), ("outside the supported range",)),
+        (("plan", "--fy", "next"), ("'next' is not a financial year",)),
+        (("validate", "missing.yaml"), ("missing.yaml: file not found",)),
+        (("calendar", "--bogus"), ("unrecognized arguments: --bogus",)),
+        (("frobnicate",), ("invalid choice: 'frobnicate'",)),
+        ((), ("the following arguments are required: COMMAND",)),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_clean_error(qaf(*args, cwd=tmp_path), *fragments)
+    assert not (tmp_path / ".qaf").exists()
+
+
+@pytest.mark.parametrize("command", [("validate",), ("calendar", "--framework"), ("plan", "--framework")])
+def test_an_invalid_framework_file_is_refused_by_every_command(tmp_path: Path, command: tuple[str, ...]) -> None:
+    path = _broken_framework(tmp_path)
+    result = qaf(*command, str(path), cwd=tmp_path)
+    assert_clean_error(result, str(path), "activities.mape.cadence", "Input should be 'monthly'")
+    assert not (tmp_path / ".qaf").exists()
+
+
+def test_framework_file_from_the_environment(tmp_path: Path) -> None:
+    path = _broken_framework(tmp_path)
+    assert_clean_error(qaf("calendar", cwd=tmp_path, env={"QAF_FRAMEWORK_FILE": str(path)}), "activities.mape.cadence")
+
+
+def test_unsupported_database_url(tmp_path: Path) -> None:
+    result = qaf("plan", "--fy", "2027", cwd=tmp_path, env={"QAF_DATABASE_URL": "mysql://root@localhost/qaf"})
+    assert_clean_error(result, "QAF_DATABASE_URL", "sqlite:/// or postgresql://")
+
+
+def test_unreachable_database(tmp_path: Path) -> None:
+    result = qaf("plan", "--fy", "2027", cwd=tmp_path, env={"QAF_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/qaf"})
+    assert_clean_error(result, "cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:1/qaf", "QAF_DATABASE_URL")
+
+
+def _subcommands(parser) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    import argparse
+
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((name, sub))
+                found += [(f"{name} {n}", s) for n, s in _subcommands(sub)]
+    return found
+
+
+def test_every_command_has_help_text() -> None:
+    commands = _subcommands(build_parser())
+    assert {name for name, _ in commands} >= {"calendar", "deadline", "plan", "tasks", "validate", "db", "db upgrade"}
+    for name, sub in commands:
+        assert sub.description, f"qaf {name} has no description"  # type: ignore[attr-defined]

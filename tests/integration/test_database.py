@@ -1,0 +1,155 @@
+"""Migrations from empty, and idempotent plan writes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from qaframework.financial_year import FinancialYear
+from qaframework.framework import Framework
+from qaframework.persistence.database import head_revision, migrate, schema_revision, session_scope
+from qaframework.persistence.repository import audit, count_rows, sync_directory, tasks_for, write_plan
+from qaframework.persistence.tables import Agency, AuditLogEntry, Body, Occurrence, Task
+from qaframework.yearly_plan import plan_financial_year
+
+TABLES = {"agency", "body", "occurrence", "task", "return_submission", "review_case", "reminder", "audit_log", "alembic_version"}
+
+
+def test_migrations_create_every_table_from_empty(engine: Engine) -> None:
+    assert schema_revision(engine) is None
+    migrate(engine)
+    assert schema_revision(engine) == head_revision(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    migrate(engine)  # a second upgrade is a no-op
+    assert schema_revision(engine) == head_revision(engine)
+
+
+def test_two_migrations_at_once_from_empty(engine: Engine) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            migrate(engine)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert schema_revision(engine) == head_revision(engine)
+
+
+def test_the_audit_log_is_append_only(engine: Engine) -> None:
+    migrate(engine)
+    with session_scope(engine) as session:
+        audit(session=session, actor="officer", action="plan-written", subject="FY 2027")
+    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+    with session_scope(engine) as session:
+        (entry,) = session.execute(select(AuditLogEntry)).scalars().all()
+        assert entry.actor == "officer"
+
+
+def _plan(engine: Engine, framework: Framework, fy: int):  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        sync_directory(session=session, framework=framework)
+        return write_plan(session=session, occurrences=plan_financial_year(framework, FinancialYear(fy)), actor="test")
+
+
+def test_writing_a_plan_twice_creates_nothing_new(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    first = _plan(engine, framework, 2027)
+    expected_tasks = sum(len(o.assignees) for o in plan_financial_year(framework, FinancialYear(2027)) if o.due)
+    assert (first.occurrences_created, first.tasks_created) == (62, expected_tasks)
+    second = _plan(engine, framework, 2027)
+    assert (second.occurrences_created, second.tasks_created) == (0, 0)
+    assert (second.occurrences_existing, second.tasks_existing) == (62, expected_tasks)
+    with session_scope(engine) as session:
+        assert count_rows(session=session, model=Occurrence) == 62
+        assert count_rows(session=session, model=Task) == expected_tasks
+        assert count_rows(session=session, model=Agency) == len(framework.agencies)
+        assert count_rows(session=session, model=Body) == len(framework.bodies)
+        # Only the run that created something is in the audit log.
+        assert [e.action for e in session.execute(select(AuditLogEntry)).scalars()] == ["plan-written"]
+
+
+def test_tasks_have_the_planned_due_dates(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    _plan(engine, framework, 2027)
+    with session_scope(engine) as session:
+        rows = tasks_for(session=session, financial_year=2027)
+    audit_q3 = {t.assignee_key: t for t, o in rows if o.key == "multi-agency-audit/2027-10"}
+    assert set(audit_q3) == set(framework.agencies) | {"audit-subgroup"}
+    assert {t.due.isoformat() for t in audit_q3.values()} == {"2027-10-29"}
+    assert {t.status for t in audit_q3.values()} == {"planned"}
+    meeting_tasks = [t for t, o in rows if o.kind == "meeting"]
+    assert meeting_tasks == []
+
+
+def test_two_concurrent_plan_writes_create_no_duplicates(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            _plan(engine, framework, 2028)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    with session_scope(engine) as session:
+        keys = [o.key for o in session.execute(select(Occurrence)).scalars()]
+        assert len(keys) == len(set(keys)) == len(plan_financial_year(framework, FinancialYear(2028)))
+        pairs = [(t.occurrence_id, t.assignee_key) for t in session.execute(select(Task)).scalars()]
+        assert len(pairs) == len(set(pairs)) > 0
+        assert count_rows(session=session, model=Agency) == len(framework.agencies)
+
+
+def test_a_failure_half_way_writes_nothing(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+
+    def fail_on_task_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO TASK"):
+            raise RuntimeError("injected failure while inserting tasks")
+
+    event.listen(engine, "before_cursor_execute", fail_on_task_insert)
+    try:
+        with pytest.raises(RuntimeError, match="injected failure"):
+            _plan(engine, framework, 2027)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_on_task_insert)
+    with session_scope(engine) as session:
+        assert count_rows(session=session, model=Occurrence) == 0
+        assert count_rows(session=session, model=Agency) == 0
+        assert count_rows(session=session, model=AuditLogEntry) == 0
+    result = _plan(engine, framework, 2027)
+    assert result.occurrences_created == 62
+
+
+def test_directory_follows_the_roster(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    _plan(engine, framework, 2027)
+    with session_scope(engine) as session:
+        police = session.execute(select(Agency).where(Agency.key == "avon-somerset-police")).scalar_one()
+        assert police.contact_email == framework.agencies["avon-somerset-police"].contact.email
+        assert police.section_11_duty is True
+        qp = session.execute(select(Body).where(Body.key == "quality-performance")).scalar_one()
+        assert qp.reports_to == "executive"
