@@ -11,12 +11,12 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.deadlines import deadline
 from qaframework.errors import InvalidDateError, QAFrameworkError
@@ -43,10 +43,6 @@ def parse_date(text: str, what: str = "date") -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidDateError(text, what) from None
-
-
-def today_in(zone: str) -> date:
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def _framework(args: argparse.Namespace, settings: Settings) -> Framework:

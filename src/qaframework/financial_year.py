@@ -74,6 +74,16 @@ class FinancialYear:
         """
         return cls(day.year if day.month >= 4 else day.year - 1)
 
+    @classmethod
+    def spanning(cls, first: date, last: date) -> list["FinancialYear"]:
+        """Every financial year with a day between ``first`` and ``last`` inclusive.
+
+        >>> [str(fy) for fy in FinancialYear.spanning(date(2027, 3, 25), date(2027, 4, 4))]
+        ['2026/27', '2027/28']
+        """
+        start, end = cls.containing(first).start_year, cls.containing(last).start_year
+        return [cls(y) for y in range(start, end + 1)]
+
     @property
     def start(self) -> date:
         return date(self.start_year, 4, 1)

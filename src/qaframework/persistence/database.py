@@ -88,3 +88,24 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Session]:
+    """An engine of its own and one transaction on it: for a single unit of work (a
+    Prefect task), which must not share connections with other tasks."""
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def prepare(url: str) -> None:
+    """Create or upgrade the database at ``url``."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()

@@ -173,3 +173,17 @@ class AuditLogEntry(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     subject: str = Field(max_length=200)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class RunWatermark(SQLModel, table=True):
+    """How far a scheduled job has processed, so a run after downtime catches up.
+
+    A run that was missed (the server was down over a bank holiday weekend) is made good
+    by the next one, which processes everything after ``processed_through``.
+    """
+
+    __tablename__ = "run_watermark"
+
+    job: str = Field(primary_key=True, max_length=64)
+    processed_through: date
+    updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]

@@ -1,0 +1,59 @@
+"""Check deadlines: mark overdue work, find what falls due soon, refresh the dashboard.
+
+Every working-day morning, after open-activities. Overdue and due-soon tasks are what
+reminders and escalations are about; the compliance dashboard and the next 30 days of
+the calendar are published to the Prefect UI.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from prefect import flow, get_run_logger
+
+from qaframework.clock import today_in
+from qaframework.config import Settings
+from qaframework.deadlines import working_day_calendar
+from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calendar
+from tasks.database import due_soon, mark_overdue, prepare_database, record_processed_through, watermark
+from tasks.framework_file import load_framework_file
+
+JOB = "check-deadlines"
+#: How far ahead "due soon" looks: the earliest reminder is 10 working days before.
+DUE_SOON_WORKING_DAYS = 10
+
+
+@flow(name="check-deadlines")
+def check_deadlines(as_of: date | None = None) -> dict[str, object]:
+    """Mark tasks past their due date overdue, list what falls due soon, and publish the dashboard.
+
+    Args:
+        as_of: The day to check deadlines for. Leave blank for today (London time).
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    url = settings.effective_database_url
+    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    zone = framework.document.partnership.timezone
+    today = as_of or today_in(zone)
+    working_days = working_day_calendar(framework)
+    if not working_days.is_working_day(today):
+        logger.info("%s is not a working day: deadlines are checked on the next working day", today)
+        return {"as_of": today.isoformat(), "skipped": "not a working day"}
+    prepare_database(url)
+    since = watermark(url, JOB)
+    overdue = mark_overdue(url, today, f"prefect:{JOB}")
+    horizon = working_days.add_working_days(today, DUE_SOON_WORKING_DAYS)
+    soon = due_soon(url, today - timedelta(days=1), horizon)
+    publish_compliance_dashboard(url, today)
+    publish_upcoming_calendar(url, today, zone)
+    record_processed_through(url, JOB, today)
+    first_day = since + timedelta(days=1) if since and since < today else today
+    logger.info("Processed %s to %s: %d tasks newly overdue; %d open tasks due by %s", first_day, today, len(overdue), len(soon), horizon)
+    return {
+        "as_of": today.isoformat(),
+        "since": first_day.isoformat(),
+        "newly_overdue": len(overdue),
+        "due_soon": len(soon),
+        "due_soon_through": horizon.isoformat(),
+    }

@@ -1,0 +1,44 @@
+"""Plan a financial year: every activity window, meeting and task, from the framework.
+
+Runs every 1 March for the financial year that starts in April, and on demand for any
+year. Planning is idempotent: a second run creates nothing new.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from qaframework.clock import today_in
+from qaframework.config import Settings
+from qaframework.financial_year import FinancialYear
+from tasks.database import prepare_database, write_year_plan
+from tasks.framework_file import load_framework_file
+
+
+@flow(name="plan-year", log_prints=False)
+def plan_year(financial_year: str | None = None) -> dict[str, int | str]:
+    """Write a financial year's occurrences and tasks to the database.
+
+    Args:
+        financial_year: The financial year to plan, by the year it starts: "2027" or
+            "2027/28". Leave blank for the next financial year (what the 1 March
+            schedule does).
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    today = today_in(framework.document.partnership.timezone)
+    fy = FinancialYear.parse(financial_year) if financial_year else FinancialYear.containing(today).next()
+    prepare_database(settings.effective_database_url)
+    result = write_year_plan(settings.effective_database_url, framework, fy.start_year, "prefect:plan-year")
+    logger.info(
+        "Planned %s: %d occurrences and %d tasks created, %d and %d already existed",
+        fy, result.occurrences_created, result.tasks_created, result.occurrences_existing, result.tasks_existing,
+    )
+    return {
+        "financial_year": str(fy),
+        "occurrences_created": result.occurrences_created,
+        "tasks_created": result.tasks_created,
+        "occurrences_existing": result.occurrences_existing,
+        "tasks_existing": result.tasks_existing,
+    }
