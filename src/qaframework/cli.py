@@ -171,6 +171,18 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.local_stack import up
+
+    return up(settings, say=lambda line: print(line, flush=True))
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.local_stack import status
+
+    return status(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="qaf", description="Run a safeguarding partnership's quality-assurance calendar.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_OneLineParser)
@@ -207,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a framework file", description="Check a framework file and the roster it names; print what is wrong, or a summary.")
     p.add_argument("file", metavar="FILE", help="the framework file to check")
     p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("up", help="bring the whole system up: Prefect server, deployments, worker", description="Start a Prefect server on SQLite under the data folder, apply migrations, create the work pool, deploy everything in prefect.yaml and start a worker. Ctrl-C stops it all.")
+    p.set_defaults(handler=cmd_up)
+
+    p = sub.add_parser("status", help="show what qaf up is running and the next scheduled runs", description="Show whether qaf up is running, its workers and deployments, and the next scheduled runs.")
+    p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)

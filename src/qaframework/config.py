@@ -20,6 +20,8 @@ class Settings(BaseSettings):
       ``postgresql+psycopg://user@host:5432/db`` for PostgreSQL.
     - ``QAF_FRAMEWORK_FILE``: the framework file; the shipped ``schedules/sscp.yaml`` by default.
     - ``QAF_ACTOR``: who is recorded in the audit log for command-line actions.
+    - ``QAF_PROJECT_DIR``: the folder holding ``prefect.yaml`` and ``flows/`` (for ``qaf up``).
+    - ``QAF_PREFECT_HOST``/``QAF_PREFECT_PORT``: where ``qaf up`` serves the Prefect API and UI.
     """
 
     model_config = SettingsConfigDict(env_prefix="QAF_", extra="ignore")
@@ -28,6 +30,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     framework_file: Path | None = None
     actor: str = "qaf-cli"
+    project_dir: Path = Field(default=Path("."))
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,111 @@
+"""`qaf up` end to end: a real Prefect server, worker and deployment run, then SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+QAF = str(Path(sys.executable).parent / "qaf")
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_with(marker: str) -> list[int]:
+    """PIDs whose environment mentions ``marker`` (every child of this qaf up does)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    os.set_blocking(process.stdout.fileno(), False)
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line:
+            seen.append(line.rstrip())
+            if text in line:
+                return seen
+        elif process.poll() is not None:
+            break
+        else:
+            time.sleep(0.2)
+    raise AssertionError(f"never printed {text!r}; output so far: {seen}")
+
+
+def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "qaf-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
+    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), PYTHONUNBUFFERED="1")
+    api = f"http://127.0.0.1:{port}/api"
+    process = subprocess.Popen([QAF, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = wait_for_line(process, "qaframework is up", timeout=300)
+        assert any(f"Prefect UI: http://127.0.0.1:{port}" in line for line in output)
+        assert httpx.get(f"{api}/health", timeout=10).status_code == 200
+        assert (data / "prefect").is_dir(), "the Prefect server lives under the data folder"
+
+        second = subprocess.run([QAF, "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert "already running" in second.stdout
+
+        status = subprocess.run([QAF, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "Prefect server: healthy" in status.stdout
+        assert "check-deadlines, open-activities, plan-year" in status.stdout
+
+        deployment = httpx.get(f"{api}/deployments/name/plan-year/plan-year", timeout=10).json()
+        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}}, timeout=10).json()
+        deadline = time.monotonic() + 240
+        state = None
+        while time.monotonic() < deadline:
+            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state_type"]
+            if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+                break
+            time.sleep(2)
+        assert state == "COMPLETED"
+        with sqlite3.connect(data / "qaframework.db") as db:
+            assert db.execute("select count(*) from occurrence where financial_year = 2027").fetchone() == (62,)
+        assert processes_with(str(data)), "qaf up's children carry its data folder in their environment"
+    finally:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        stopped_in = time.monotonic() - started
+    assert process.returncode == 0
+    assert stopped_in < 10, f"took {stopped_in:.1f}s to stop"
+    assert processes_with(str(data)) == []
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{api}/health", timeout=2)
+    assert not (data / "up.json").exists()
