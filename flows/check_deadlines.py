@@ -15,7 +15,7 @@ from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.deadlines import working_day_calendar
 from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calendar
-from tasks.database import due_soon, mark_overdue, prepare_database, record_processed_through, watermark
+from tasks.database import due_soon, mark_overdue, prepare_database, record_due, record_processed_through, watermark
 from tasks.framework_file import load_framework_file
 
 JOB = "check-deadlines"
@@ -45,7 +45,8 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     overdue = mark_overdue(url, today, f"prefect:{JOB}")
     horizon = working_days.add_working_days(today, DUE_SOON_WORKING_DAYS)
     soon = due_soon(url, today - timedelta(days=1), horizon)
-    publish_compliance_dashboard(url, today)
+    record_due(url, today, [c.task_id for c in overdue], [c.task_id for c in soon], f"prefect:{JOB}")
+    publish_compliance_dashboard(url, today, zone, list(framework.agencies))
     publish_upcoming_calendar(url, today, zone)
     record_processed_through(url, JOB, today)
     first_day = since + timedelta(days=1) if since and since < today else today

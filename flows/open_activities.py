@@ -40,7 +40,7 @@ def open_activities(as_of: date | None = None) -> dict[str, object]:
     since = watermark(url, JOB)
     first_day = since + timedelta(days=1) if since and since < today else today
     for fy in FinancialYear.spanning(first_day, today):
-        write_year_plan(url, framework, fy.start_year, f"prefect:{JOB}")
+        write_year_plan(url, framework, fy.start_year, f"prefect:{JOB}", first_day)
     opened = open_started(url, today, f"prefect:{JOB}")
     record_processed_through(url, JOB, today)
     logger.info("Opened %d tasks across %d occurrences (processed %s to %s)", len(opened), len({c.occurrence_key for c in opened}), first_day, today)

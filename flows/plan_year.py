@@ -6,6 +6,8 @@ year. Planning is idempotent: a second run creates nothing new.
 
 from __future__ import annotations
 
+from datetime import date
+
 from prefect import flow, get_run_logger
 
 from qaframework.clock import today_in
@@ -16,21 +18,23 @@ from tasks.framework_file import load_framework_file
 
 
 @flow(name="plan-year", log_prints=False)
-def plan_year(financial_year: str | None = None) -> dict[str, int | str]:
+def plan_year(financial_year: str | None = None, as_of: date | None = None) -> dict[str, int | str]:
     """Write a financial year's occurrences and tasks to the database.
 
     Args:
         financial_year: The financial year to plan, by the year it starts: "2027" or
             "2027/28". Leave blank for the next financial year (what the 1 March
             schedule does).
+        as_of: The day the plan is written as of: windows that closed before it get no
+            tasks. Leave blank for today (London time).
     """
     logger = get_run_logger()
     settings = Settings()
     framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
-    today = today_in(framework.document.partnership.timezone)
+    today = as_of or today_in(framework.document.partnership.timezone)
     fy = FinancialYear.parse(financial_year) if financial_year else FinancialYear.containing(today).next()
     prepare_database(settings.effective_database_url)
-    result = write_year_plan(settings.effective_database_url, framework, fy.start_year, "prefect:plan-year")
+    result = write_year_plan(settings.effective_database_url, framework, fy.start_year, "prefect:plan-year", today)
     logger.info(
         "Planned %s: %d occurrences and %d tasks created, %d and %d already existed",
         fy, result.occurrences_created, result.tasks_created, result.occurrences_existing, result.tasks_existing,

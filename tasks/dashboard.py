@@ -23,9 +23,9 @@ CALENDAR_KEY = "calendar-next-30-days"
 
 
 @task(name="publish-compliance-dashboard", retries=3, retry_delay_seconds=5, retry_condition_fn=retry_transient, cache_policy=NONE)
-def publish_compliance_dashboard(database_url: str, on: date) -> list[dict[str, object]]:
+def publish_compliance_dashboard(database_url: str, on: date, zone: str, agencies: list[str]) -> list[dict[str, object]]:
     with transaction(database_url) as session:
-        rows = compliance_rows(task_facts(session=session), assignee_names(session=session))
+        rows = compliance_rows(task_facts(session=session, zone=zone), assignee_names(session=session), always=agencies)
     table = [r.as_dict() for r in rows]
     create_table_artifact(
         key=COMPLIANCE_KEY,

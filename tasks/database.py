@@ -14,7 +14,7 @@ from prefect.cache_policies import NONE
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.persistence.database import prepare, transaction
-from qaframework.persistence.repository import PlanWriteResult, sync_directory, write_plan
+from qaframework.persistence.repository import PlanWriteResult, audit, sync_directory, write_plan
 from qaframework.persistence.task_status import TaskChange, mark_overdue_tasks, open_started_tasks, open_tasks_due_between
 from qaframework.persistence.watermarks import advance_watermark, read_watermark
 from qaframework.yearly_plan import plan_financial_year
@@ -29,11 +29,11 @@ def prepare_database(database_url: str) -> None:
 
 
 @task(name="write-year-plan", **DB)
-def write_year_plan(database_url: str, framework: Framework, financial_year: int, actor: str) -> PlanWriteResult:
+def write_year_plan(database_url: str, framework: Framework, financial_year: int, actor: str, as_of: date) -> PlanWriteResult:
     occurrences = plan_financial_year(framework, FinancialYear(financial_year))
     with transaction(database_url) as session:
         sync_directory(session=session, framework=framework)
-        return write_plan(session=session, occurrences=occurrences, actor=actor)
+        return write_plan(session=session, occurrences=occurrences, actor=actor, as_of=as_of)
 
 
 @task(name="read-watermark", **DB)
@@ -64,3 +64,11 @@ def mark_overdue(database_url: str, on: date, actor: str) -> list[TaskChange]:
 def due_soon(database_url: str, after: date, through: date) -> list[TaskChange]:
     with transaction(database_url) as session:
         return open_tasks_due_between(session=session, after=after, through=through)
+
+
+@task(name="record-what-is-due", **DB)
+def record_due(database_url: str, on: date, overdue: list[int], due_soon: list[int], actor: str) -> None:
+    """Until reminders are sent, the audit log records what they would be about."""
+    with transaction(database_url) as session:
+        audit(session=session, actor=actor, action="deadlines-checked", subject=f"as of {on.isoformat()}",
+              detail={"newly_overdue": overdue, "due_soon": due_soon})

@@ -20,12 +20,12 @@ from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.deadlines import deadline
 from qaframework.errors import InvalidDateError, QAFrameworkError
-from qaframework.financial_year import FinancialYear
+from qaframework.financial_year import FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR, FinancialYear
 from qaframework.framework import Framework, load_framework
 from qaframework.yearly_plan import PlannedOccurrence, plan_financial_year
 
 EXIT_USAGE = 2
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -40,9 +40,12 @@ def parse_date(text: str, what: str = "date") -> date:
     if not _ISO_DATE.match(text):
         raise InvalidDateError(text, what)
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         raise InvalidDateError(text, what) from None
+    if not FIRST_SUPPORTED_YEAR <= parsed.year <= LAST_SUPPORTED_YEAR:
+        raise InvalidDateError(text, what, f"is outside the supported years {FIRST_SUPPORTED_YEAR}-{LAST_SUPPORTED_YEAR}")
+    return parsed
 
 
 def _framework(args: argparse.Namespace, settings: Settings) -> Framework:
@@ -115,12 +118,13 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
     framework = _framework(args, settings)
     fy = _financial_year(args, framework)
+    as_of = parse_date(args.as_of, "--as-of date") if args.as_of else today_in(framework.document.partnership.timezone)
     occurrences = plan_financial_year(framework, fy)  # computed before any write
     engine = _open_database(settings)
     try:
         with session_scope(engine) as session:
             sync_directory(session=session, framework=framework)
-            result = write_plan(session=session, occurrences=occurrences, actor=settings.actor)
+            result = write_plan(session=session, occurrences=occurrences, actor=settings.actor, as_of=as_of)
     finally:
         engine.dispose()
     print(
@@ -183,6 +187,80 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return status(settings)
 
 
+def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.feeds.items import known_scope
+    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.subscriptions import issue_subscription
+
+    framework = _framework(args, settings)
+    scope = known_scope(framework, args.key)
+    if scope is None:
+        known = sorted(framework.agencies) + sorted(framework.bodies)
+        raise QAFrameworkError(f"{args.key!r} is not an agency, a body or 'partnership': expected one of partnership, {', '.join(known)}")
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor)
+    finally:
+        engine.dispose()
+    https = settings.feeds_base_url + issued.path
+    print(f"Feed {issued.public_id} for {scope}. Give these to the named contact; the secret is not shown again.")
+    print(f"  {https}")
+    print(f"  webcal://{https.removeprefix('https://')}")
+    if not settings.feeds_public_url:
+        print(f"  (on this machine, without HTTPS: {settings.feeds_local_url}{issued.path};")
+        print("   set QAF_FEEDS_PUBLIC_URL to the HTTPS address partners reach the feed server at)")
+    return 0
+
+
+def cmd_feeds_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.subscriptions import revoke_subscription
+
+    public_id = args.id.rstrip("/").split("/feeds/")[-1].split("/")[0]
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            scope = revoke_subscription(session=session, public_id=public_id, actor=settings.actor)
+    finally:
+        engine.dispose()
+    print(f"Feed {public_id} for {scope} is revoked: its URL now answers 404.")
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.subscriptions import list_subscriptions
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            rows = list_subscriptions(session=session)
+    finally:
+        engine.dispose()
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+        print(f"{r.public_id}  {r.scope:<45}  issued {r.created_at:%Y-%m-%d}  {state}  {r.label}")
+    print(f"{len(rows)} feed subscriptions.")
+    return 0
+
+
+def cmd_feeds_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from qaframework.feeds.catalog import FeedCatalog
+    from qaframework.feeds.server import create_app
+
+    framework = _framework(args, settings)
+    _open_database(settings).dispose()
+    catalog = FeedCatalog(framework, settings.effective_database_url, settings.feeds_refresh_seconds)
+    host = args.host or settings.feeds_host
+    port = args.port or settings.feeds_port
+    print(f"Serving calendar feeds on http://{host}:{port}/feeds/... (Ctrl-C to stop)", flush=True)
+    uvicorn.run(create_app(catalog, settings.effective_database_url), host=host, port=port, log_level="warning", access_log=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="qaf", description="Run a safeguarding partnership's quality-assurance calendar.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_OneLineParser)
@@ -205,9 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_framework(p)
     p.set_defaults(handler=cmd_deadline)
 
-    p = sub.add_parser("plan", help="write a financial year's occurrences and tasks to the database", description="Write a year's occurrences and tasks to the database. Safe to run again: existing rows are kept, nothing is duplicated.")
+    p = sub.add_parser("plan", help="write a financial year's occurrences and tasks to the database", description="Write a year's occurrences and tasks to the database. Safe to run again: existing rows are kept, nothing is duplicated. Windows that closed before the --as-of day (default today) get no tasks.")
     add_fy(p)
     add_framework(p)
+    p.add_argument("--as-of", metavar="DATE", help="the day to plan as of, YYYY-MM-DD (default today): windows closed before it get no tasks")
     p.set_defaults(handler=cmd_plan)
 
     p = sub.add_parser("tasks", help="list the tasks of a financial year from the database", description="List the tasks written for a financial year, by due date.")
@@ -225,6 +304,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="show what qaf up is running and the next scheduled runs", description="Show whether qaf up is running, its workers and deployments, and the next scheduled runs.")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("feeds", help="partners' private calendar feeds", description="Issue, list and revoke private iCal feed URLs, and serve the feeds.")
+    feeds = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
+    f = feeds.add_parser("issue", help="issue a private feed URL for an agency, a body or the partnership", description="Issue a new private feed URL (https:// and webcal://) for an agency key, a body key or 'partnership'. The secret is shown once.")
+    f.add_argument("key", metavar="AGENCY|BODY|partnership")
+    f.add_argument("--label", help="a note of who the URL was given to (no personal data needed)")
+    add_framework(f)
+    f.set_defaults(handler=cmd_feeds_issue)
+    f = feeds.add_parser("revoke", help="withdraw a feed URL", description="Withdraw a feed subscription by its id (or its whole URL): the URL answers 404 from then on.")
+    f.add_argument("id", metavar="ID|URL")
+    f.set_defaults(handler=cmd_feeds_revoke)
+    f = feeds.add_parser("list", help="list feed subscriptions (never their secrets)", description="List feed subscriptions: id, scope, when issued, whether revoked.")
+    f.set_defaults(handler=cmd_feeds_list)
+    f = feeds.add_parser("serve", help="serve the feeds over HTTP", description="Serve the calendar feeds (plain HTTP on loopback by default; put HTTPS in front for partners).")
+    f.add_argument("--host", help="address to listen on (default QAF_FEEDS_HOST, 127.0.0.1)")
+    f.add_argument("--port", type=int, help="port (default QAF_FEEDS_PORT, 8765)")
+    add_framework(f)
+    f.set_defaults(handler=cmd_feeds_serve)
 
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)

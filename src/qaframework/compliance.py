@@ -36,15 +36,17 @@ class ComplianceRow:
         return {"agency": self.name, "key": self.assignee, "open": self.open, "submitted": self.submitted, "overdue": self.overdue, "late": self.late}
 
 
-def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str]) -> list[ComplianceRow]:
+def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
     """Per assignee: tasks open, submitted, overdue, and submitted late (after the due date).
+
+    Assignees in ``always`` (every partner agency) get a row even with nothing open yet.
 
     >>> rows = compliance_rows([TaskFacts("agency", "police", "submitted", date(2027, 4, 30), date(2027, 5, 4)),
     ...                         TaskFacts("agency", "police", "overdue", date(2027, 4, 30), None)], {"police": "Police"})
     >>> rows[0]
     ComplianceRow(assignee='police', name='Police', open=0, submitted=1, overdue=1, late=1)
     """
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[str, Counter[str]] = {key: Counter() for key in always}
     for t in tasks:
         if t.status == "planned":
             continue

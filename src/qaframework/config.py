@@ -16,12 +16,16 @@ class Settings(BaseSettings):
     """qaframework's configuration.
 
     - ``QAF_DATA_DIR``: where the embedded database and other local state live.
-    - ``QAF_DATABASE_URL``: a SQLAlchemy URL; SQLite under the data folder by default,
-      ``postgresql+psycopg://user@host:5432/db`` for PostgreSQL.
+    - ``QAF_DATABASE_URL``: a database URL; SQLite under the data folder by default,
+      ``postgresql://user@host:5432/db`` for PostgreSQL.
     - ``QAF_FRAMEWORK_FILE``: the framework file; the shipped ``schedules/sscp.yaml`` by default.
     - ``QAF_ACTOR``: who is recorded in the audit log for command-line actions.
     - ``QAF_PROJECT_DIR``: the folder holding ``prefect.yaml`` and ``flows/`` (for ``qaf up``).
     - ``QAF_PREFECT_HOST``/``QAF_PREFECT_PORT``: where ``qaf up`` serves the Prefect API and UI.
+    - ``QAF_FEEDS_HOST``/``QAF_FEEDS_PORT``: where the feed server listens (plain HTTP).
+    - ``QAF_FEEDS_PUBLIC_URL``: the HTTPS address partners reach the feed server at (a
+      reverse proxy in front of it); subscription URLs are printed with it.
+    - ``QAF_FEEDS_REFRESH_SECONDS``: how often the feed server re-reads the database.
     """
 
     model_config = SettingsConfigDict(env_prefix="QAF_", extra="ignore")
@@ -33,21 +37,37 @@ class Settings(BaseSettings):
     project_dir: Path = Field(default=Path("."))
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
+    feeds_host: str = "127.0.0.1"
+    feeds_port: int = Field(default=8765, ge=1, le=65535)
+    feeds_public_url: str | None = None
+    feeds_refresh_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        scheme, separator, rest = value.partition("://")
+        if not separator:
+            raise ValueError("is not a database URL: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
             # psycopg 3 is the driver we ship; SQLAlchemy's bare postgresql:// means psycopg2.
-            return "postgresql+psycopg://" + value.split("://", 1)[1]
-        if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg")):
-            raise ValueError(
-                "QAF_DATABASE_URL must be a sqlite:/// or postgresql:// URL, "
-                f"for example postgresql://qaf@127.0.0.1:5432/qaf (got {value.split('://')[0]}://...)"
-            )
-        return value
+            return "postgresql+psycopg://" + rest
+        if scheme == "sqlite" and rest.startswith("/"):
+            return value
+        raise ValueError(
+            "must be a sqlite:///PATH or postgresql://USER@HOST:PORT/DB URL, "
+            f"for example postgresql://qaf@127.0.0.1:5432/qaf (got {scheme}://...)"
+        )
+
+    @field_validator("feeds_public_url")
+    @classmethod
+    def _https_base(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith("https://"):
+            raise ValueError("must start with https://: partners' calendars fetch feeds over HTTPS")
+        return value.rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
@@ -55,3 +75,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'qaframework.db').resolve()}"
+
+    @property
+    def feeds_base_url(self) -> str:
+        """Where partners fetch feeds: QAF_FEEDS_PUBLIC_URL, else this machine's address."""
+        return self.feeds_public_url or f"https://{self.feeds_host}:{self.feeds_port}"
+
+    @property
+    def feeds_local_url(self) -> str:
+        return f"http://{self.feeds_host}:{self.feeds_port}"

@@ -29,10 +29,11 @@ class FrameworkFileError(QAFrameworkError, ValueError):
 class InvalidDateError(QAFrameworkError, ValueError):
     """A date given by a person is malformed or does not exist (2027-02-30)."""
 
-    def __init__(self, value: str, what: str = "date") -> None:
+    def __init__(self, value: str, what: str = "date", problem: str = "") -> None:
         self.value = value
         super().__init__(
-            f"{what} {value!r} is not a real date: write it as YYYY-MM-DD, for example 2027-01-13"
+            f"{what} {value!r} {problem}" if problem
+            else f"{what} {value!r} is not a real date: write it as YYYY-MM-DD, for example 2027-01-13"
         )
 
 

@@ -17,7 +17,7 @@ from qaframework.errors import InvalidFinancialYearError
 FIRST_SUPPORTED_YEAR = 2000
 LAST_SUPPORTED_YEAR = 2099
 
-_FY_PATTERN = re.compile(r"^(?:FY\s*)?(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
+_FY_PATTERN = re.compile(r"^(?:FY\s*)?([0-9]{4})(?:\s*[/-]\s*([0-9]{2}|[0-9]{4}))?$", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True, order=True)

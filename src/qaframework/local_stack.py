@@ -128,26 +128,42 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
         pass
 
 
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+class _StopRequested(Exception):
+    """Ctrl-C or SIGTERM arrived while qaf up was still starting."""
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float, stopping: Callable[[], bool]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping():
+            raise _StopRequested
         if server.poll() is not None:
             raise StackError(f"the Prefect server stopped while starting (exit {server.returncode}): see its log")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.3)
     raise StackError(f"the Prefect server did not answer at {url}/health within {timeout:.0f} seconds")
 
 
-def _run_step(what: str, command: Sequence[str], env: dict[str, str], cwd: Path, log: IO[bytes]) -> None:
+def _run_step(what: str, command: Sequence[str], env: dict[str, str], cwd: Path, log: IO[bytes], stopping: Callable[[], bool]) -> None:
+    """Run one set-up command to completion, abandoning it if a stop is requested."""
     log.write(f"\n$ {' '.join(command)}\n".encode())
     log.flush()
-    result = subprocess.run(list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, timeout=600)
-    if result.returncode != 0:
-        raise StackError(f"{what} failed (exit {result.returncode}): see {log.name}")
+    step = subprocess.Popen(list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while step.poll() is None:
+        if stopping() or time.monotonic() > deadline:
+            _signal_group(step, signal.SIGKILL)
+            step.wait()
+            if stopping():
+                raise _StopRequested
+            raise StackError(f"{what} took more than 10 minutes: see {log.name}")
+        time.sleep(0.1)
+    if step.returncode != 0:
+        raise StackError(f"{what} failed (exit {step.returncode}): see {log.name}")
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -202,12 +218,11 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
             _prefect("server", "start", "--host", settings.prefect_host, "--port", str(settings.prefect_port)),
             env, project_dir, open(paths.logs / "prefect-server.log", "ab"),
         )
-        _wait_healthy(api_url(settings), server, SERVER_START_TIMEOUT)
-        if stop_requested:
-            return 0
+        stopping = lambda: bool(stop_requested)  # noqa: E731
+        _wait_healthy(api_url(settings), server, SERVER_START_TIMEOUT, stopping)
         say(f"Creating the work pool {WORK_POOL} and deploying prefect.yaml...")
-        _run_step("creating the work pool", _prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"), env, project_dir, log)
-        _run_step("deploying prefect.yaml", _prefect("--no-prompt", "deploy", "--all"), env, project_dir, log)
+        _run_step("creating the work pool", _prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"), env, project_dir, log, stopping)
+        _run_step("deploying prefect.yaml", _prefect("--no-prompt", "deploy", "--all"), env, project_dir, log, stopping)
         say("Starting a worker...")
         children.start("Prefect worker", _prefect("worker", "start", "--pool", WORK_POOL, "--type", "process"), env, project_dir, open(paths.logs / "prefect-worker.log", "ab"))
         paths.state.write_text(json.dumps({"pid": os.getpid(), "ui": ui_url(settings), "api": api_url(settings), "project": str(project_dir)}))
@@ -225,6 +240,9 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
                 return 1
             time.sleep(0.2)
         say("Stopping...")
+        return 0
+    except _StopRequested:
+        say("Stopping before start-up finished...")
         return 0
     finally:
         children.stop()

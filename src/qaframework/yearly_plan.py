@@ -148,8 +148,10 @@ def _meeting_occurrences(framework: Framework, fy: FinancialYear, wd: WorkingDay
         for month in pattern.months:
             first = fy.month_start(month_number(month))
             day = nth_weekday_of_month(first.year, first.month, WEEKDAYS.index(pattern.day.weekday), pattern.day.week)
-            # A meeting day that is a bank holiday moves to the next working day.
-            day = wd.on_or_after(day)
+            # A meeting day that is a bank holiday moves to the next working day, or to
+            # the working day before when the next one is in another month.
+            moved = wd.on_or_after(day)
+            day = moved if moved.month == day.month else wd.on_or_before(day)
             # Wall-clock time in the partnership's zone: a 10:00 meeting stays at 10:00
             # whether the day is in GMT or BST.
             starts_at = datetime.combine(day, pattern.time, tzinfo=zone)

@@ -80,11 +80,11 @@ def test_deadline(tmp_path: Path, rule: str, start: str, due: str) -> None:
 
 
 def test_plan_twice_creates_nothing_new_and_tasks_lists_them(tmp_path: Path) -> None:
-    first = qaf("plan", "--fy", "2027", cwd=tmp_path)
+    first = qaf("plan", "--fy", "2027", "--as-of", "2027-03-01", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "created 62 occurrences and" in first.stdout and "0 occurrences and 0 tasks already existed" in first.stdout
     assert (tmp_path / ".qaf" / "qaframework.db").exists()
-    second = qaf("plan", "--fy", "2027", cwd=tmp_path)
+    second = qaf("plan", "--fy", "2027", "--as-of", "2027-03-01", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "created 0 occurrences and 0 tasks; 62 occurrences and" in second.stdout
     tasks = qaf("tasks", "--fy", "2027", "--json", cwd=tmp_path)
@@ -92,7 +92,8 @@ def test_plan_twice_creates_nothing_new_and_tasks_lists_them(tmp_path: Path) -> 
     rows = json.loads(tasks.stdout)
     created = int(first.stdout.split(" tasks;")[0].rsplit(" ", 1)[1])
     assert len(rows) == created
-    assert {r["due"] for r in rows if r["occurrence"] == "rapid-review"} == set()
+    assert not [r for r in rows if r["activity"] in {"rapid-review", "cspr", "thematic-review", "inspection"}]
+    assert not [r for r in rows if r["activity"] == "executive"], "meetings are not tasks"
     assert {r["due"] for r in rows if r["occurrence"] == "multi-agency-audit/2027-10"} == {"2027-10-29"}
 
 
@@ -124,7 +125,7 @@ def test_validate(tmp_path: Path) -> None:
 def test_db_upgrade(tmp_path: Path) -> None:
     result = qaf("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "is at schema 0002 (newest: 0002)" in result.stdout
+    assert "is at schema 0003 (newest: 0003)" in result.stdout
 
 
 def _broken_framework(tmp_path: Path) -> Path:
@@ -144,6 +145,11 @@ def _broken_framework(tmp_path: Path) -> Path:
         (("deadline", "rapid-review", "18/12/2026"), ("'18/12/2026' is not a real date",)),
         (("deadline", "rapid-review", "20261218"), ("'20261218' is not a real date",)),
         (("deadline", "rapid-review"), ("the following arguments are required: DATE",)),
+        (("deadline", "cspr", "9999-12-31"), ("'9999-12-31' is outside the supported years 2000-2099",)),
+        (("deadline", "panel-notification", "0001-01-01"), ("outside the supported years",)),
+        (("calendar", "--fy", "\uff12\uff10\uff12\uff17"), ("is not a financial year",)),
+        (("plan", "--fy", "2027", "--as-of", "2027-02-30"), ("--as-of date '2027-02-30' is not a real date",)),
+        (("feeds", "issue", "nobody"), ("'nobody' is not an agency, a body or 'partnership'",)),
         (("calendar", "--fy", "20x7"), ("'20x7' is not a financial year",)),
         (("calendar", "--fy", "2027/29"), ("'2027/29' is not a financial year",)),
         (("calendar", "--fy", "1850"), ("outside the supported range",)),
@@ -172,9 +178,33 @@ def test_framework_file_from_the_environment(tmp_path: Path) -> None:
     assert_clean_error(qaf("calendar", cwd=tmp_path, env={"QAF_FRAMEWORK_FILE": str(path)}), "activities.mape.cadence")
 
 
-def test_unsupported_database_url(tmp_path: Path) -> None:
-    result = qaf("plan", "--fy", "2027", cwd=tmp_path, env={"QAF_DATABASE_URL": "mysql://root@localhost/qaf"})
-    assert_clean_error(result, "QAF_DATABASE_URL", "sqlite:/// or postgresql://")
+@pytest.mark.parametrize(
+    ("env", "fragments"),
+    [
+        ({"QAF_DATABASE_URL": "mysql://root@localhost/qaf"}, ("QAF_DATABASE_URL", "sqlite:///PATH or postgresql://", "got mysql://")),
+        ({"QAF_DATABASE_URL": "postgresql+psycopg2://x@127.0.0.1/y"}, ("QAF_DATABASE_URL", "got postgresql+psycopg2://")),
+        ({"QAF_DATABASE_URL": "sqlitex:///foo"}, ("QAF_DATABASE_URL",)),
+        ({"QAF_DATABASE_URL": "not a url"}, ("QAF_DATABASE_URL", "is not a database URL")),
+        ({"QAF_DATABASE_URL": "sqlite:////proc/no-such-folder/x.db"}, ("cannot create the folder for the database",)),
+        ({"QAF_PREFECT_PORT": "http"}, ("QAF_PREFECT_PORT",)),
+    ],
+)
+@pytest.mark.parametrize("command", [("plan", "--fy", "2027"), ("tasks",), ("db", "upgrade"), ("feeds", "list")])
+def test_bad_database_settings_are_one_line_errors(tmp_path: Path, env: dict[str, str], fragments: tuple[str, ...], command: tuple[str, ...]) -> None:
+    assert_clean_error(qaf(*command, cwd=tmp_path, env=env), *fragments)
+    assert not (tmp_path / ".qaf").exists()
+
+
+def test_a_data_folder_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    assert_clean_error(qaf("tasks", cwd=tmp_path, env={"QAF_DATA_DIR": str(tmp_path / "data")}), "cannot create the folder for the database")
+
+
+def test_a_database_file_that_is_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / ".qaf").mkdir()
+    (tmp_path / ".qaf" / "qaframework.db").write_bytes(b"this is a spreadsheet, not a database" * 100)
+    assert_clean_error(qaf("plan", "--fy", "2027", cwd=tmp_path), "cannot be used: file is not a database")
+    assert (tmp_path / ".qaf" / "qaframework.db").read_bytes().startswith(b"this is a spreadsheet"), "the file is left as it was"
 
 
 def test_unreachable_database(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def _counts(url: str) -> tuple[int, int]:
 
 
 def test_plan_year_writes_tasks_with_their_due_dates(qaf_database: str) -> None:
-    result = plan_year("2027/28")
+    result = plan_year("2027/28", as_of=date(2027, 3, 1))
     assert result["financial_year"] == "2027/28" and result["occurrences_created"] == 62
     rows = _tasks(qaf_database, 2027)
     due = {(o.key, t.assignee_key): t.due for t, o in rows}
@@ -62,13 +62,13 @@ def test_plan_year_writes_tasks_with_their_due_dates(qaf_database: str) -> None:
     assert due[("rpd-annual-report/2027-05", "business-unit")] == date(2027, 5, 28)
     assert due[("s11-practitioner-survey/2027-07", "somerset-csc")] == date(2028, 3, 31)
     assert {t.status for t, _ in rows} == {"planned"}
-    again = plan_year("2027")
+    again = plan_year("2027", as_of=date(2027, 3, 1))
     assert (again["occurrences_created"], again["tasks_created"]) == (0, 0)
     assert _counts(qaf_database) == (62, len(rows))
 
 
 def test_open_activities_opens_started_windows_once(qaf_database: str) -> None:
-    plan_year("2027")
+    plan_year("2027", as_of=date(2027, 3, 1))
     first = open_activities(date(2027, 7, 1))
     expected = {"multi-agency-audit/2027-04", "practitioner-survey/2027-04", "insight-visit/2027-05", "mape/2027-05",
                 "rpd-annual-report/2027-05", "training-annual-report/2027-05", "focus-group/2027-07", "mape/2027-07",
@@ -81,7 +81,7 @@ def test_open_activities_opens_started_windows_once(qaf_database: str) -> None:
 
 
 def test_open_activities_does_nothing_on_a_bank_holiday(qaf_database: str) -> None:
-    plan_year("2027")
+    plan_year("2027", as_of=date(2027, 3, 1))
     result = open_activities(date(2027, 5, 31))  # spring bank holiday
     assert result["skipped"] == "not a working day"
     assert {t.status for t, _ in _tasks(qaf_database, 2027)} == {"planned"}
@@ -130,10 +130,10 @@ def failing_statement(prefix: str) -> Iterator[None]:
 def test_a_run_failing_half_way_leaves_nothing_partial_and_a_rerun_completes(qaf_database: str) -> None:
     with failing_statement("INSERT INTO TASK"):
         with pytest.raises(RuntimeError, match="injected failure"):
-            plan_year("2027")
+            plan_year("2027", as_of=date(2027, 3, 1))
     assert _counts(qaf_database) == (0, 0)
 
-    plan_year("2027")
+    plan_year("2027", as_of=date(2027, 3, 1))
     with failing_statement("UPDATE TASK"):
         with pytest.raises(RuntimeError, match="injected failure"):
             open_activities(date(2027, 4, 1))
@@ -153,7 +153,7 @@ def test_catch_up_after_ten_days_of_downtime_across_the_year_end(qaf_database: s
     """The server was down from 23 March 2027, over Easter, until 1 April, and FY 2027/28
     was never planned. The run on Thursday 1 April plans the new year and opens April's
     windows, once."""
-    plan_year("2026")
+    plan_year("2026", as_of=date(2026, 4, 1))
     open_activities(date(2027, 3, 22))
     with transaction(qaf_database) as session:
         assert read_watermark(session=session, job="open-activities") == date(2027, 3, 22)
@@ -193,7 +193,7 @@ def latest_artifact(key: str) -> dict:
 
 
 def test_check_deadlines_marks_overdue_and_publishes_the_dashboard(qaf_database: str) -> None:
-    plan_year("2027")
+    plan_year("2027", as_of=date(2027, 3, 1))
     open_activities(date(2027, 5, 4))
     result = check_deadlines(date(2027, 5, 4))
     # April's audit and survey were due on Friday 30 April; 14 agencies each.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy import event, inspect, select, text
@@ -61,10 +63,10 @@ def test_the_audit_log_is_append_only(engine: Engine) -> None:
         assert entry.actor == "officer"
 
 
-def _plan(engine: Engine, framework: Framework, fy: int):  # type: ignore[no-untyped-def]
+def _plan(engine: Engine, framework: Framework, fy: int, as_of: date | None = None):  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
         sync_directory(session=session, framework=framework)
-        return write_plan(session=session, occurrences=plan_financial_year(framework, FinancialYear(fy)), actor="test")
+        return write_plan(session=session, occurrences=plan_financial_year(framework, FinancialYear(fy)), actor="test", as_of=as_of)
 
 
 def test_writing_a_plan_twice_creates_nothing_new(engine: Engine, framework: Framework) -> None:
@@ -165,3 +167,34 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_windows_closed_before_the_plan_date_get_no_tasks(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    _plan(engine, framework, 2027, as_of=date(2027, 11, 15))
+    with session_scope(engine) as session:
+        keys = {o.key for _, o in tasks_for(session=session, financial_year=2027)}
+        occurrences = count_rows(session=session, model=Occurrence)
+    assert occurrences == 62, "every occurrence is still on the calendar"
+    assert "multi-agency-audit/2027-10" not in keys  # closed 31 October
+    assert {"mape/2027-11", "multi-agency-audit/2028-01", "s11-practitioner-survey/2027-07"} <= keys  # still open or to come
+    assert not [k for k in keys if k.endswith(("2027-04", "2027-05", "2027-09"))]
+
+
+def test_an_agency_added_mid_year_gets_only_what_is_still_open_and_one_removed_is_let_off(engine: Engine, framework: Framework) -> None:
+    migrate(engine)
+    _plan(engine, framework, 2027, as_of=date(2027, 3, 1))
+    newcomer = framework.agencies["spark-somerset"].model_copy(update={"name": "New Agency"})
+    agencies = {k: v for k, v in framework.agencies.items() if k != "swast"} | {"new-agency": newcomer}
+    changed = replace(framework, roster=framework.roster.model_copy(update={"agencies": agencies}))
+    changed_plan = plan_financial_year(changed, FinancialYear(2027))
+    with session_scope(engine) as session:
+        sync_directory(session=session, framework=changed)
+        write_plan(session=session, occurrences=changed_plan, actor="test", as_of=date(2027, 11, 15))
+    with session_scope(engine) as session:
+        rows = tasks_for(session=session, financial_year=2027)
+        log = [e.action for e in session.execute(select(AuditLogEntry)).scalars()]
+    newcomer_tasks = {o.key for t, o in rows if t.assignee_key == "new-agency"}
+    assert "multi-agency-audit/2027-10" not in newcomer_tasks and "multi-agency-audit/2028-01" in newcomer_tasks
+    assert {t.status for t, _ in rows if t.assignee_key == "swast"} == {"cancelled"}
+    assert "tasks-cancelled" in log

@@ -94,6 +94,21 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         with sqlite3.connect(data / "qaframework.db") as db:
             assert db.execute("select count(*) from occurrence where financial_year = 2027").fetchone() == (62,)
         assert processes_with(str(data)), "qaf up's children carry its data folder in their environment"
+
+        # The deployed schedules, as Prefect's own scheduler expands them, run at 07:00
+        # and 07:30 London time on working-day mornings.
+        deadline = time.monotonic() + 90
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            lines = subprocess.run([QAF, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60).stdout.splitlines()
+            if any(line.endswith("open-activities") for line in lines):
+                break
+            time.sleep(3)
+        scheduled = [line.strip() for line in lines if line.strip().endswith(("open-activities", "check-deadlines"))]
+        assert scheduled, lines
+        for line in scheduled:
+            assert (" 07:00  open-activities" in line) or (" 07:30  check-deadlines" in line), line
+            assert not line.startswith(("Sat", "Sun")), line
     finally:
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -109,3 +124,25 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api}/health", timeout=2)
     assert not (data / "up.json").exists()
+
+
+def test_sigterm_during_start_up_stops_everything_within_ten_seconds(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "qaf-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
+    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([QAF, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_line(process, "Starting the Prefect server", timeout=120)
+        time.sleep(2)  # the server is starting, not yet healthy
+    finally:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert time.monotonic() - started < 10
+    assert process.returncode == 0
+    assert processes_with(str(data)) == []

@@ -99,6 +99,9 @@ BROKEN: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("missing section", _delete("section11"), "section11", "missing: this field is required"),
     ("deadline rule name unknown", _set("activities.rapid-review.due", {"rule": "deadline-rule", "name": "rapid"}), "activities.rapid-review.due.name", "'rapid' is not a deadline rule"),
     ("days without its rule", _set("activities.mape.due", {"days": 5}), "activities.mape.due", "days is only used with rule working-days-after-start"),
+    ("unknown bank-holiday country", _set("partnership.bank_holidays", {"country": "XX", "subdivision": "ENG"}), "partnership.bank_holidays", "unknown country 'XX'"),
+    ("unknown bank-holiday subdivision", _set("partnership.bank_holidays", {"country": "GB", "subdivision": "ZZZ"}), "partnership.bank_holidays", "unknown subdivision 'ZZZ' of GB"),
+    ("named months without months", lambda d: d["activities"]["focus-group"].update(cadence="named-months", months=[]), "activities.focus-group", "needs at least one month"),
     ("key with capitals", _set("activities.Focus-Group", {"title": "x", "cadence": "as-required"}), "activities.Focus-Group", "keys are lowercase letters, digits and hyphens"),
 ]
 
@@ -191,3 +194,40 @@ def test_agency_and_body_keys_must_not_clash(tmp_path: Path) -> None:
     roster["agencies"]["executive"] = roster["agencies"].pop("swast")
     with pytest.raises(FrameworkFileError, match="executive is both an agency and a body"):
         load_framework(_write(tmp_path, _shipped(), roster))
+
+
+def test_named_months_takes_any_months_and_merge_keys_work(tmp_path: Path) -> None:
+    text = (SCHEDULES / "sscp.yaml").read_text(encoding="utf-8")
+    text = text.replace("activities:\n", "x-window: &four-months {months: 4}\nactivities:\n", 1)
+    data_path = _write(tmp_path, text)
+    raw = yaml.safe_load(data_path.read_text())
+    assert "x-window" in raw
+    # x-window is not a framework key: it is refused, which proves unknown keys are errors;
+    # the same anchor used inside an activity through a merge key is accepted.
+    with pytest.raises(FrameworkFileError, match="x-window: unknown key"):
+        load_framework(data_path)
+    data = _shipped()
+    data["activities"]["focus-group"].update(cadence="named-months", months=["apr", "may", "jun", "jul"])
+    framework = load_framework(_write(tmp_path, data))
+    assert framework.activities["focus-group"].months == ["apr", "may", "jun", "jul"]
+    merged = (SCHEDULES / "sscp.yaml").read_text(encoding="utf-8").replace(
+        "  focus-group:\n", "  focus-group:\n    <<: {description: merged in, window: {months: 1}}\n", 1
+    )
+    merged_framework = load_framework(_write(tmp_path, merged))
+    assert merged_framework.activities["focus-group"].description.startswith("Multi-agency"), "written keys win"
+    assert merged_framework.activities["focus-group"].window.months == 1
+
+
+def test_a_list_as_a_key_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    text = (SCHEDULES / "sscp.yaml").read_text(encoding="utf-8") + "? [a, b]\n: 1\n"
+    with pytest.raises(FrameworkFileError, match="a key must be plain text"):
+        load_framework(_write(tmp_path, text))
+
+
+def test_attending_an_unknown_body_names_the_roster(tmp_path: Path) -> None:
+    roster = _roster()
+    roster["agencies"]["swast"]["attends"] = ["exec"]
+    with pytest.raises(FrameworkFileError) as caught:
+        load_framework(_write(tmp_path, _shipped(), roster))
+    assert caught.value.file.endswith("example_agencies.yaml")
+    assert caught.value.field == "agencies.swast.attends[0]"

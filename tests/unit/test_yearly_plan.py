@@ -292,3 +292,15 @@ def test_json_contract(framework: Framework) -> None:
         "multi-agency-audit", "2027-07-01", "2027-07-31", "2027-07-30", "Q2",
     )
     assert "audit-subgroup" in data["assignees"] and "avon-somerset-police" in data["assignees"]
+
+
+def test_a_meeting_never_moves_into_the_next_month(tmp_path: Path) -> None:
+    """The last Monday of May 2027 is the spring bank holiday (31 May): the meeting moves
+    back to Friday 28 May rather than into June."""
+
+    def last_monday_in_may(data: dict) -> None:
+        data["bodies"]["audit-subgroup"]["meetings"] = {"months": ["may"], "day": {"week": -1, "weekday": "monday"}, "time": "10:00"}
+
+    changed = _changed_framework(tmp_path, last_monday_in_may)
+    (meeting,) = [o for o in plan_financial_year(changed, FinancialYear(2027)) if o.activity == "audit-subgroup"]
+    assert meeting.start == date(2027, 5, 28)

@@ -29,12 +29,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<:` merges defaults; the keys written out beside it win
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be plain text, not a list or mapping", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}: each key may appear once", key_node.start_mark
             )
         seen.add(key)
+    loader.flatten_mapping(node)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -162,6 +169,13 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
             raise FrameworkFileError(file, f"bodies.{key}.reports_to", f"{body.reports_to!r} is not a body: expected one of {', '.join(sorted(bodies))}")
         if body.meetings is not None and key in activities:
             raise FrameworkFileError(file, f"activities.{key}", "has the same key as a body's meetings: rename one of them")
+    for key, agency in roster.agencies.items():
+        for i, body in enumerate(agency.attends):
+            if body not in bodies:
+                raise FrameworkFileError(str(path.parent / doc.partnership.roster), f"agencies.{key}.attends[{i}]", f"{body!r} is not a body in {path.name}: expected one of {', '.join(sorted(bodies))}")
+    for i, body in enumerate(doc.feeds.case_deadline_audience):
+        if body not in bodies:
+            raise FrameworkFileError(file, f"feeds.case_deadline_audience[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")
     clash = agency_keys & bodies
     if clash:
         raise FrameworkFileError(file, "bodies", f"{', '.join(sorted(clash))} is both an agency and a body: keys must be unique")

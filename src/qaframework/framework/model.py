@@ -30,11 +30,12 @@ CADENCE_COUNTS: dict[str, int | None] = {
     "twice-yearly": 2,
     "annual": 1,
     "s11-cycle": 1,
+    "named-months": None,
     "as-required": 0,
 }
 Cadence = Literal[
     "monthly", "bi-monthly", "quarterly", "three-times-yearly", "twice-yearly", "annual",
-    "s11-cycle", "as-required",
+    "s11-cycle", "named-months", "as-required",
 ]
 
 
@@ -110,10 +111,16 @@ class Body(Strict):
 
     name: str
     kind: Literal["governance", "team", "scrutiny"] = "governance"
+    #: What the body is for, in the framework's words (section 6).
+    remit: str = ""
+    #: The work it oversees (section 6 "Roles / Responsibilities").
+    responsibilities: list[str] = Field(default_factory=list)
     chair: str = ""
     reports_to: Key | None = None
     reports_by_exception: bool = False
     meetings: MeetingPattern | None = None
+    #: Papers for a meeting are due this many working days before it (shown in feeds).
+    papers_due_working_days: int = Field(default=5, ge=0, le=30)
 
 
 class Output(Strict):
@@ -203,6 +210,9 @@ class Activity(Strict):
         if self.cadence == "as-required":
             if months:
                 raise ValueError("an as-required activity is never planned: remove months")
+        elif expected is None:
+            if not months:
+                raise ValueError("cadence named-months needs at least one month in months")
         elif len(months) != expected:
             raise ValueError(
                 f"cadence {self.cadence} needs {expected} month{'s' if expected != 1 else ''} "
@@ -239,13 +249,30 @@ class SeriousIncidentSettings(Strict):
 
 
 class BankHolidayRegion(Strict):
+    """Whose bank holidays are not working days: a country and subdivision known to the
+    ``holidays`` package (GB and ENG for England & Wales)."""
+
     country: str = "GB"
     subdivision: str = "ENG"
+
+    @model_validator(mode="after")
+    def _known_region(self) -> "BankHolidayRegion":
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            raise ValueError(f"unknown country {self.country!r}: use an ISO code the holidays package knows, such as GB")
+        if self.subdivision not in supported[self.country]:
+            raise ValueError(
+                f"unknown subdivision {self.subdivision!r} of {self.country}: expected one of {', '.join(supported[self.country])}"
+            )
+        return self
 
 
 class Partnership(Strict):
     key: Key
     name: str
+    short_name: str = Field(default="", description="How the partnership is known in calendar names, e.g. SSCP")
     timezone: str = "Europe/London"
     bank_holidays: BankHolidayRegion = BankHolidayRegion()
     roster: str = Field(description="Path of the agency roster file, relative to this file")
@@ -274,6 +301,8 @@ class Agency(Strict):
     type: Key
     contact: Contact
     section_11_duty: bool = False
+    #: Bodies whose meetings this agency attends (their meetings appear in its feed).
+    attends: list[Key] = Field(default_factory=list)
 
 
 class Roster(Strict):
@@ -281,6 +310,17 @@ class Roster(Strict):
 
     example_data: bool = False
     agencies: dict[Key, Agency] = Field(min_length=1)
+
+
+class FeedSettings(Strict):
+    """What the partners' calendar feeds show, and to whom."""
+
+    #: Only these bodies' feeds show rapid review and CSPR deadlines (by case reference).
+    case_deadline_audience: list[Key] = Field(default_factory=lambda: ["business-unit", "executive"])
+    #: How long a cancelled or removed item stays in feeds, marked cancelled.
+    cancelled_retention_days: int = Field(default=30, ge=1, le=365)
+    #: How often calendar clients are asked to refresh.
+    refresh_interval_hours: int = Field(default=4, ge=1, le=168)
 
 
 class FrameworkDocument(Strict):
@@ -293,4 +333,5 @@ class FrameworkDocument(Strict):
     bodies: dict[Key, Body] = Field(min_length=1)
     outputs: dict[Key, Output] = Field(default_factory=dict)
     activities: dict[Key, Activity] = Field(min_length=1)
+    feeds: FeedSettings = FeedSettings()
 

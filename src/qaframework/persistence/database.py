@@ -19,19 +19,37 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from qaframework.errors import DatabaseError
 
 
+def _where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite, creates the folder and enforces foreign keys."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    """An engine for ``url``; for SQLite, creates the folder and enforces foreign keys.
+
+    Statements' values are never put into error messages (``hide_parameters``): a
+    failed write must not copy case notes into a log.
+    """
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except ArgumentError:
+        raise DatabaseError(f"{url!r} is not a database URL: check QAF_DATABASE_URL") from None
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the folder for the database {parsed.database}: {exc.strerror}. "
+                    "Check QAF_DATA_DIR or QAF_DATABASE_URL"
+                ) from None
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +59,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use the database at {_where(url)}: {exc}. Check QAF_DATABASE_URL") from None
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -65,6 +86,12 @@ def migrate(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{' '.join(str(exc.orig).split())} Check QAF_DATABASE_URL and that the server is running"
+        ) from None
+    except SQLAlchemyError as exc:
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        raise DatabaseError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} cannot be used: {detail}. "
+            "Is QAF_DATABASE_URL (or the file in QAF_DATA_DIR) a qaframework database?"
         ) from None
 
 

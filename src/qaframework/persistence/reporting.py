@@ -9,13 +9,17 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from qaframework.compliance import CalendarItem, TaskFacts
+from qaframework.feeds.items import OccurrenceFacts
 from qaframework.persistence.tables import Agency, Body, Occurrence, Task
 
 
-def task_facts(*, session: Session) -> list[TaskFacts]:
+def task_facts(*, session: Session, zone: str) -> list[TaskFacts]:
+    """Every task's status and dates; the day a return came in is the partnership's
+    local day (00:30 BST on 1 May is 1 May, not 30 April)."""
+    tz = ZoneInfo(zone)
     rows = session.execute(select(Task.assignee_kind, Task.assignee_key, Task.status, Task.due, Task.submitted_at)).all()
     return [
-        TaskFacts(kind, key, status, due, submitted.astimezone(timezone.utc).date() if submitted else None)
+        TaskFacts(kind, key, status, due, _local(submitted, tz).date() if submitted else None)  # type: ignore[union-attr]
         for kind, key, status, due, submitted in rows
     ]
 
@@ -51,3 +55,22 @@ def calendar_items(*, session: Session, start: date, end: date, zone: str) -> li
         CalendarItem(o.key, o.title, o.kind, o.window_start, o.window_end, o.due, _local(o.starts_at, tz))
         for o in rows
     ]
+
+
+def occurrence_facts(*, session: Session) -> list[OccurrenceFacts]:
+    rows = session.execute(select(Occurrence)).scalars()
+    return [
+        OccurrenceFacts(o.key, o.activity, o.kind, o.title, o.period, o.window_start, o.window_end, o.due, o.starts_at, o.ends_at)
+        for o in rows
+    ]
+
+
+def assignees_by_occurrence(*, session: Session) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Occurrence.key, Task.assignee_key).join(Task, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .where(Task.status != "cancelled")
+    ).all()
+    for key, assignee in rows:
+        found.setdefault(key, set()).add(assignee)
+    return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import date, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,8 +39,11 @@ class PlanWriteResult:
         return bool(self.occurrences_created or self.tasks_created)
 
 
-def _insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Sequence[dict], unique: Sequence[str]) -> int:
-    """Insert rows, skipping any whose unique key already exists; return how many were new."""
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Sequence[dict], unique: Sequence[str]) -> int:
+    """Insert rows, skipping any whose unique key already exists; return how many were new.
+
+    Rows go in batches, keeping each statement under SQLite's limit on bound values.
+    """
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -48,10 +51,15 @@ def _insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: S
     if insert is None:
         raise NotImplementedError(f"qaframework supports SQLite and PostgreSQL, not {dialect}")
     table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
-    # RETURNING names the rows actually inserted; rowcount is unreliable for multi-row
-    # inserts on some drivers (psycopg reports -1).
-    return len(session.execute(statement.returning(table.c.id)).all())
+    key_column = list(table.primary_key.columns)[0]
+    batch = max(1, 30_000 // max(len(rows[0]), 1) // 2)
+    inserted = 0
+    for start in range(0, len(rows), batch):
+        statement = insert(table).values(list(rows[start : start + batch])).on_conflict_do_nothing(index_elements=list(unique))
+        # RETURNING names the rows actually inserted; rowcount is unreliable for
+        # multi-row inserts on some drivers (psycopg reports -1).
+        inserted += len(session.execute(statement.returning(key_column)).all())
+    return inserted
 
 
 def audit(*, session: Session, actor: str, action: str, subject: str, detail: dict | None = None) -> None:
@@ -76,17 +84,36 @@ def sync_directory(*, session: Session, framework: Framework) -> None:
         for key, b in framework.bodies.items()
     ]
     for model, rows in ((Agency, agencies), (Body, bodies)):
-        _insert_ignoring_duplicates(session, model, rows, ["key"])
+        insert_ignoring_duplicates(session, model, rows, ["key"])
         table = model.__table__  # type: ignore[attr-defined]
         for row in rows:
             session.execute(update(table).where(table.c.key == row["key"]).values(**row))
+    # An agency taken off the roster owes nothing more: its unfinished tasks are cancelled.
+    departed = session.execute(
+        update(Task)
+        .where(
+            Task.assignee_kind == "agency",  # type: ignore[arg-type]
+            Task.assignee_key.not_in(list(framework.agencies)),  # type: ignore[attr-defined]
+            Task.status.in_(("planned", "open", "overdue")),  # type: ignore[attr-defined]
+        )
+        .values(status="cancelled", updated_at=now)
+        .returning(Task.assignee_key)
+    ).scalars().all()
+    if departed:
+        audit(session=session, actor="roster", action="tasks-cancelled", subject="agencies left the roster",
+              detail={"agencies": sorted(set(departed)), "count": len(departed)})
 
 
-def write_plan(*, session: Session, occurrences: Iterable[PlannedOccurrence], actor: str) -> PlanWriteResult:
+def write_plan(
+    *, session: Session, occurrences: Iterable[PlannedOccurrence], actor: str, as_of: date | None = None
+) -> PlanWriteResult:
     """Write planned occurrences and one task per assignee; existing rows are left alone.
 
-    Tasks are created only for occurrences with a due date: a meeting is an event on the
-    calendar, not a piece of work owed.
+    Tasks are created only for occurrences with a due date (a meeting is an event on the
+    calendar, not a piece of work owed), and, when ``as_of`` is given, only for windows
+    still open on that day: an agency that joins in November is not given April's audit,
+    already overdue, and a partnership adopting the software mid-year is not chased for
+    the months before it did.
     """
     planned = list(occurrences)
     now = utc_now()
@@ -101,7 +128,7 @@ def write_plan(*, session: Session, occurrences: Iterable[PlannedOccurrence], ac
         }
         for o in planned
     ]
-    occurrences_created = _insert_ignoring_duplicates(session, Occurrence, occurrence_rows, ["key"])
+    occurrences_created = insert_ignoring_duplicates(session, Occurrence, occurrence_rows, ["key"])
     ids = dict(
         session.execute(select(Occurrence.key, Occurrence.id).where(Occurrence.key.in_([o.key for o in planned]))).all()  # type: ignore[attr-defined]
     )
@@ -111,10 +138,10 @@ def write_plan(*, session: Session, occurrences: Iterable[PlannedOccurrence], ac
             "due": o.due, "status": "planned", "created_at": now, "updated_at": now,
         }
         for o in planned
-        if o.due is not None
+        if o.due is not None and (as_of is None or o.end >= as_of)
         for a in o.assignees
     ]
-    tasks_created = _insert_ignoring_duplicates(session, Task, task_rows, ["occurrence_id", "assignee_kind", "assignee_key"])
+    tasks_created = insert_ignoring_duplicates(session, Task, task_rows, ["occurrence_id", "assignee_kind", "assignee_key"])
     result = PlanWriteResult(
         occurrences_created=occurrences_created,
         occurrences_existing=len(occurrence_rows) - occurrences_created,

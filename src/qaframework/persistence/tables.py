@@ -187,3 +187,40 @@ class RunWatermark(SQLModel, table=True):
     job: str = Field(primary_key=True, max_length=64)
     processed_through: date
     updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class FeedSubscription(SQLModel, table=True):
+    """One private calendar feed URL: for an agency, a body or the whole partnership.
+
+    Only a SHA-256 hash of the secret is stored; the secret itself is shown once, when
+    the subscription is issued. ``public_id`` names the subscription (it is not secret).
+    """
+
+    __tablename__ = "feed_subscription"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    scope: str = Field(max_length=80)  # "agency:KEY", "body:KEY" or "partnership"
+    secret_hash: str = Field(max_length=64)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    revoked_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+
+
+class CalendarItemVersion(SQLModel, table=True):
+    """The last published version of one calendar item, so feeds are stable.
+
+    ``sequence`` goes up whenever the item's content changes or it is cancelled; its
+    ``last_modified`` is the feed's DTSTAMP and LAST-MODIFIED, so unchanged data gives
+    byte-identical feeds. ``payload`` keeps the last content, to publish a removed item
+    as cancelled for a while.
+    """
+
+    __tablename__ = "calendar_item_version"
+
+    uid: str = Field(primary_key=True, max_length=255)
+    content_hash: str = Field(max_length=64)
+    sequence: int = 0
+    last_modified: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    cancelled_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -1,0 +1,34 @@
+"""Feed secrets: random, shown once, stored only as a hash, compared in constant time.
+
+A subscription URL is ``/feeds/<public id>/<secret>.ics``. The public id finds the
+subscription; the secret (256 random bits) proves the right to read it. Only SHA-256 of
+the secret is stored: with that much randomness a fast hash is enough, and a stolen
+database does not give anyone a working URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+#: Compared against when the public id is unknown, so both failures take the same time.
+_DUMMY_HASH = hashlib.sha256(b"qaframework-no-such-feed").hexdigest()
+
+
+def new_public_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    """Constant-time check of a presented secret against a stored hash (or none)."""
+    ok = hmac.compare_digest(hash_secret(secret), stored_hash or _DUMMY_HASH)
+    return ok and stored_hash is not None

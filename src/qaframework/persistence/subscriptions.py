@@ -1,0 +1,70 @@
+"""Issuing, finding and revoking private feed subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from qaframework.errors import QAFrameworkError
+from qaframework.feeds.secrets import hash_secret, new_public_id, new_secret, secret_matches
+from qaframework.persistence.repository import audit
+from qaframework.persistence.tables import FeedSubscription, utc_now
+
+
+class UnknownSubscriptionError(QAFrameworkError):
+    """No feed subscription has that id."""
+
+
+@dataclass(frozen=True)
+class IssuedFeed:
+    public_id: str
+    secret: str
+    scope: str
+
+    @property
+    def path(self) -> str:
+        return f"/feeds/{self.public_id}/{self.secret}.ics"
+
+
+def issue_subscription(*, session: Session, scope: str, label: str, actor: str) -> IssuedFeed:
+    public_id, secret = new_public_id(), new_secret()
+    session.add(FeedSubscription(public_id=public_id, scope=scope, secret_hash=hash_secret(secret), label=label))
+    audit(session=session, actor=actor, action="feed-issued", subject=public_id, detail={"scope": scope})
+    return IssuedFeed(public_id, secret, scope)
+
+
+def revoke_subscription(*, session: Session, public_id: str, actor: str) -> str:
+    """Withdraw a subscription; returns its scope. Revoking twice is harmless."""
+    row = session.execute(select(FeedSubscription).where(FeedSubscription.public_id == public_id)).scalar_one_or_none()
+    if row is None:
+        raise UnknownSubscriptionError(f"no feed subscription {public_id!r}: see qaf feeds list")
+    if row.revoked_at is None:
+        session.execute(update(FeedSubscription).where(FeedSubscription.id == row.id).values(revoked_at=utc_now()))
+        audit(session=session, actor=actor, action="feed-revoked", subject=public_id, detail={"scope": row.scope})
+    return row.scope
+
+
+def scope_for(*, session: Session, public_id: str, secret: str) -> str | None:
+    """The scope a presented URL may read, or None (unknown, wrong secret or revoked)."""
+    row = session.execute(select(FeedSubscription).where(FeedSubscription.public_id == public_id)).scalar_one_or_none()
+    matches = secret_matches(secret, row.secret_hash if row else None)
+    if not matches or row is None or row.revoked_at is not None:
+        return None
+    return row.scope
+
+
+@dataclass(frozen=True)
+class SubscriptionListing:
+    public_id: str
+    scope: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_subscriptions(*, session: Session) -> list[SubscriptionListing]:
+    rows = session.execute(select(FeedSubscription).order_by(FeedSubscription.created_at)).scalars()
+    return [SubscriptionListing(r.public_id, r.scope, r.label, r.created_at, r.revoked_at) for r in rows]
