@@ -199,6 +199,8 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
         raise StackError(f"no prefect.yaml in {project_dir}: run qaf up from the project folder, or set QAF_PROJECT_DIR")
     if not _port_free(settings.prefect_host, settings.prefect_port):
         raise StackError(f"port {settings.prefect_port} on {settings.prefect_host} is in use: stop what uses it or set QAF_PREFECT_PORT")
+    if not _port_free(settings.feeds_host, settings.feeds_port):
+        raise StackError(f"port {settings.feeds_port} on {settings.feeds_host} is in use: stop what uses it or set QAF_FEEDS_PORT")
 
     stop_requested: list[int] = []
 
@@ -223,15 +225,18 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
         say(f"Creating the work pool {WORK_POOL} and deploying prefect.yaml...")
         _run_step("creating the work pool", _prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"), env, project_dir, log, stopping)
         _run_step("deploying prefect.yaml", _prefect("--no-prompt", "deploy", "--all"), env, project_dir, log, stopping)
-        say("Starting a worker...")
+        say("Starting a worker and the calendar feed server...")
         children.start("Prefect worker", _prefect("worker", "start", "--pool", WORK_POOL, "--type", "process"), env, project_dir, open(paths.logs / "prefect-worker.log", "ab"))
+        children.start("feed server", [sys.executable, "-m", "qaframework.cli", "feeds", "serve"], env, project_dir, open(paths.logs / "feed-server.log", "ab"))
         paths.state.write_text(json.dumps({"pid": os.getpid(), "ui": ui_url(settings), "api": api_url(settings), "project": str(project_dir)}))
         say("")
         say(f"qaframework is up. Prefect UI: {ui_url(settings)}  (API: {api_url(settings)})")
+        say(f"  Calendar feeds: {settings.feeds_local_url}/feeds/...  (issue one with: qaf feeds issue AGENCY)")
         say("  Deployments: plan-year (1 March), open-activities and check-deadlines (working-day mornings).")
         say("  Next: open the UI, go to Deployments, and run plan-year for the year you want planned;")
         say("        the compliance dashboard appears under Artifacts after check-deadlines runs.")
         say(f"  Logs: {paths.logs}.  Status: qaf status.  Stop: Ctrl-C.")
+
         while not stop_requested:
             gone = children.exited()
             if gone:

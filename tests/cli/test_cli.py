@@ -229,3 +229,26 @@ def test_every_command_has_help_text() -> None:
     assert {name for name, _ in commands} >= {"calendar", "deadline", "plan", "tasks", "validate", "db", "db upgrade"}
     for name, sub in commands:
         assert sub.description, f"qaf {name} has no description"  # type: ignore[attr-defined]
+
+
+def test_feeds_issue_list_and_revoke(tmp_path: Path) -> None:
+    env = {"QAF_FEEDS_PUBLIC_URL": "https://calendar.partnership.example"}
+    issued = qaf("feeds", "issue", "avon-somerset-police", "--label", "named contact", cwd=tmp_path, env=env)
+    assert issued.returncode == 0, issued.stderr
+    https = [w for w in issued.stdout.split() if w.startswith("https://")]
+    webcal = [w for w in issued.stdout.split() if w.startswith("webcal://")]
+    assert len(https) == 1 and https[0].startswith("https://calendar.partnership.example/feeds/") and https[0].endswith(".ics")
+    assert webcal == ["webcal://" + https[0].removeprefix("https://")]
+    public_id, secret = https[0].split("/feeds/")[1].removesuffix(".ics").split("/")
+    listing = qaf("feeds", "list", cwd=tmp_path)
+    assert public_id in listing.stdout and "agency:avon-somerset-police" in listing.stdout and "active" in listing.stdout
+    assert secret not in listing.stdout, "a secret is shown once, when issued"
+    revoked = qaf("feeds", "revoke", https[0], cwd=tmp_path)
+    assert revoked.returncode == 0 and f"Feed {public_id} for agency:avon-somerset-police is revoked" in revoked.stdout
+    assert "revoked" in qaf("feeds", "list", cwd=tmp_path).stdout
+    assert_clean_error(qaf("feeds", "revoke", "0123456789abcdef", cwd=tmp_path), "no feed subscription '0123456789abcdef'")
+
+
+def test_feeds_public_url_must_be_https(tmp_path: Path) -> None:
+    result = qaf("feeds", "issue", "partnership", cwd=tmp_path, env={"QAF_FEEDS_PUBLIC_URL": "http://calendar.example"})
+    assert_clean_error(result, "QAF_FEEDS_PUBLIC_URL", "must start with https://")

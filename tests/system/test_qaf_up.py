@@ -63,7 +63,8 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
     port = free_port()
     data = tmp_path / "qaf-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
-    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), PYTHONUNBUFFERED="1")
+    feeds_port = free_port()
+    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), QAF_FEEDS_PORT=str(feeds_port), PYTHONUNBUFFERED="1")
     api = f"http://127.0.0.1:{port}/api"
     process = subprocess.Popen([QAF, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -93,6 +94,13 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         assert state == "COMPLETED"
         with sqlite3.connect(data / "qaframework.db") as db:
             assert db.execute("select count(*) from occurrence where financial_year = 2027").fetchone() == (62,)
+
+        issued = subprocess.run([QAF, "feeds", "issue", "partnership"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert issued.returncode == 0, issued.stderr
+        local = next(word for word in issued.stdout.split() if word.startswith("http://")).rstrip(";")
+        assert local.startswith(f"http://127.0.0.1:{feeds_port}/feeds/")
+        feed = httpx.get(local, timeout=30)
+        assert feed.status_code == 200 and "UID:meeting/executive/2027-05@sscp.qaframework" in feed.text
         assert processes_with(str(data)), "qaf up's children carry its data folder in their environment"
 
         # The deployed schedules, as Prefect's own scheduler expands them, run at 07:00
@@ -130,7 +138,7 @@ def test_sigterm_during_start_up_stops_everything_within_ten_seconds(tmp_path: P
     port = free_port()
     data = tmp_path / "qaf-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
-    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), QAF_FEEDS_PORT=str(free_port()), PYTHONUNBUFFERED="1")
     process = subprocess.Popen([QAF, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_line(process, "Starting the Prefect server", timeout=120)

@@ -1,14 +1,16 @@
 """Keeping feed items stable: a sequence and last-modified time per item UID.
 
 Run on every feed refresh with all current items. New items start at sequence 0; a
-changed item (anything shown, or who sees it) goes up by one; an item that disappeared is
-kept, marked cancelled, with its sequence up by one, until the retention period ends.
-Updates are guarded by the hash they replace, so two refreshes at once bump once.
+changed item (anything shown, or who sees it) goes up by one. An item that disappeared
+is kept, marked cancelled, with its sequence up by one, until the retention period
+ends; so is an item that left one feed but lives on in others, in the feeds it left.
+Updates are guarded by the sequence they replace, so two refreshes at once bump once.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select, update
@@ -23,7 +25,18 @@ CANCELLED = "cancelled"
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """Stored timestamps in UTC (SQLite returns them without a zone, PostgreSQL in the
+    session's zone)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _departed(row: CalendarItemVersion, item: FeedItem, now: datetime) -> dict[str, str]:
+    """Scopes the item has left, with when: earlier departures plus any new ones."""
+    before = json.loads(row.departed or "{}")
+    old_audiences = set(json.loads(row.payload).get("audiences", [])) if row.payload else set()
+    for scope in old_audiences - item.audiences:
+        before.setdefault(scope, now.isoformat())
+    return {scope: when for scope, when in before.items() if scope not in item.audiences}
 
 
 def sync_versions(
@@ -38,7 +51,7 @@ def sync_versions(
 
     new_rows = [
         {"uid": uid, "content_hash": hashes[uid], "sequence": 0, "last_modified": now, "cancelled_at": None,
-         "payload": json.dumps(item.payload(), sort_keys=True)}
+         "payload": json.dumps(item.payload(), sort_keys=True), "departed": "{}"}
         for uid, item in current.items() if uid not in stored
     ]
     insert_ignoring_duplicates(session, CalendarItemVersion, new_rows, ["uid"])
@@ -47,9 +60,10 @@ def sync_versions(
         if row is not None and (row.content_hash != hashes[uid] or row.cancelled_at is not None):
             session.execute(
                 update(table)
-                .where(and_(table.c.uid == uid, table.c.content_hash == row.content_hash, table.c.sequence == row.sequence))
+                .where(and_(table.c.uid == uid, table.c.sequence == row.sequence))
                 .values(content_hash=hashes[uid], sequence=row.sequence + 1, last_modified=now, cancelled_at=None,
-                        payload=json.dumps(item.payload(), sort_keys=True))
+                        payload=json.dumps(item.payload(), sort_keys=True),
+                        departed=json.dumps(_departed(row, item, now), sort_keys=True))
             )
     for uid, row in stored.items():
         if uid not in current and row.cancelled_at is None:
@@ -64,12 +78,17 @@ def sync_versions(
     oldest_kept = now - timedelta(days=retention_days)
     refreshed = select(CalendarItemVersion).execution_options(populate_existing=True)
     for row in session.execute(refreshed).scalars():
-        cancelled = row.cancelled_at is not None
-        if cancelled and _aware(row.cancelled_at) < oldest_kept:  # type: ignore[arg-type]
+        last_modified = _aware(row.last_modified)
+        if row.cancelled_at is not None:
+            if _aware(row.cancelled_at) >= oldest_kept:
+                item = FeedItem.from_payload(json.loads(row.payload))
+                shown.append((item, ItemVersion(row.sequence, last_modified, True), row.content_hash + CANCELLED))
             continue
-        item = current.get(row.uid) if not cancelled else FeedItem.from_payload(json.loads(row.payload))
+        item = current.get(row.uid)
         if item is None:
             continue
-        digest = row.content_hash + (CANCELLED if cancelled else "")
-        shown.append((item, ItemVersion(row.sequence, _aware(row.last_modified), cancelled), digest))
+        shown.append((item, ItemVersion(row.sequence, last_modified, False), row.content_hash))
+        left = {scope for scope, when in json.loads(row.departed or "{}").items() if datetime.fromisoformat(when) >= oldest_kept}
+        if left:
+            shown.append((replace(item, audiences=frozenset(left)), ItemVersion(row.sequence, last_modified, True), row.content_hash + CANCELLED))
     return shown

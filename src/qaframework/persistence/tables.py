@@ -224,3 +224,6 @@ class CalendarItemVersion(SQLModel, table=True):
     last_modified: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
     cancelled_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
     payload: str = Field(default="", sa_column=Column(Text, nullable=False))
+    #: Feeds the item has left though it lives on elsewhere (JSON: scope -> when it left);
+    #: those feeds show it cancelled until the retention period ends.
+    departed: str = Field(default="{}", sa_column=Column(Text, nullable=False))

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("last_modified", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("departed", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("uid"),
     )
 
