@@ -122,7 +122,7 @@ def bench_http(requests: int = 300) -> None:
             sync_directory(session=session, framework=framework)
             for fy in (2026, 2027, 2028):
                 write_plan(session=session, occurrences=plan_financial_year(framework, FinancialYear(fy)), actor="bench")
-            issued = issue_subscription(session=session, scope="partnership", label="bench", actor="bench")
+            issued = issue_subscription(session=session, scope="partnership", label="bench", actor="bench", key=b"benchmark-key-of-32-bytes-length")
         catalog = FeedCatalog(framework, url, refresh_seconds=3600)
         body = catalog.feed("partnership").body
         static_dir = Path(folder) / "static"

@@ -1,8 +1,9 @@
-"""Check deadlines: mark overdue work, find what falls due soon, refresh the dashboard.
+"""Check deadlines: mark overdue work, remind and escalate, refresh the dashboard.
 
-Every working-day morning, after open-activities. Overdue and due-soon tasks are what
-reminders and escalations are about; the compliance dashboard and the next 30 days of
-the calendar are published to the Prefect UI.
+Every working-day morning, after open-activities: tasks past their due date are marked
+overdue; the reminders and escalations that fell due since the last run are queued and
+sent as one digest per person; the compliance dashboard and the next 30 days of the
+calendar are published to the Prefect UI.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from qaframework.deadlines import working_day_calendar
 from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calendar
 from tasks.database import due_soon, mark_overdue, prepare_database, record_due, record_processed_through, watermark
 from tasks.framework_file import load_framework_file
+from tasks.reminders import queue_due_reminders, send_reminders
 
 JOB = "check-deadlines"
 #: How far ahead "due soon" looks: the earliest reminder is 10 working days before.
@@ -46,9 +48,14 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     horizon = working_days.add_working_days(today, DUE_SOON_WORKING_DAYS)
     soon = due_soon(url, today - timedelta(days=1), horizon)
     record_due(url, today, [c.task_id for c in overdue], [c.task_id for c in soon], f"prefect:{JOB}")
+    queued = queue_due_reminders(url, framework, since, today)
     publish_compliance_dashboard(url, today, zone, list(framework.agencies))
     publish_upcoming_calendar(url, today, zone)
     record_processed_through(url, JOB, today)
+    # Reminders go last: everything above is recorded even if the mail server is down, in
+    # which case this task retries with backoff, the run fails where the business unit can
+    # see it, and the next run sends what is still in the outbox.
+    delivered = send_reminders(settings, framework, today)
     first_day = since + timedelta(days=1) if since and since < today else today
     logger.info("Processed %s to %s: %d tasks newly overdue; %d open tasks due by %s", first_day, today, len(overdue), len(soon), horizon)
     return {
@@ -57,4 +64,6 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
         "newly_overdue": len(overdue),
         "due_soon": len(soon),
         "due_soon_through": horizon.isoformat(),
+        "reminders_queued": queued,
+        "emails_sent": delivered["sent"],
     }

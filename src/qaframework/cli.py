@@ -189,6 +189,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.feeds.items import known_scope
+    from qaframework.feeds.keys import feed_key
     from qaframework.persistence.database import session_scope
     from qaframework.persistence.subscriptions import issue_subscription
 
@@ -200,7 +201,7 @@ def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
     engine = _open_database(settings)
     try:
         with session_scope(engine) as session:
-            issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor)
+            issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor, key=feed_key(settings))
     finally:
         engine.dispose()
     https = settings.feeds_base_url + issued.path

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +28,14 @@ class Settings(BaseSettings):
     - ``QAF_FEEDS_PUBLIC_URL``: the HTTPS address partners reach the feed server at (a
       reverse proxy in front of it); subscription URLs are printed with it.
     - ``QAF_FEEDS_REFRESH_SECONDS``: how often the feed server re-reads the database.
+    - ``QAF_FEEDS_KEY``: the key feed secrets are derived from (default: a random key
+      created in the data folder on first use).
+    - ``QAF_SMTP_HOST``, ``QAF_SMTP_PORT``, ``QAF_SMTP_SECURITY`` (starttls, tls or none),
+      ``QAF_SMTP_USERNAME``, ``QAF_SMTP_PASSWORD`` or ``QAF_SMTP_PASSWORD_BLOCK`` (the name
+      of a Prefect Secret block): the mail server. Without a host, emails are written as
+      ``.eml`` files to ``QAF_OUTBOX_DIR`` (default: ``outbox`` in the data folder).
+    - ``QAF_EMAIL_FROM``: the sender (default: the business unit's address in the framework).
+    - ``QAF_UI_URL``: the Prefect UI address put in emails to the business unit and chairs.
     """
 
     model_config = SettingsConfigDict(env_prefix="QAF_", extra="ignore")
@@ -41,6 +51,24 @@ class Settings(BaseSettings):
     feeds_port: int = Field(default=8765, ge=1, le=65535)
     feeds_public_url: str | None = None
     feeds_refresh_seconds: float = Field(default=60.0, ge=0)
+    feeds_key: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    email_from: str | None = None
+    outbox_dir: Path | None = None
+    ui_url: str | None = None
+
+    @field_validator("feeds_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters of random text (for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -84,3 +112,15 @@ class Settings(BaseSettings):
     @property
     def feeds_local_url(self) -> str:
         return f"http://{self.feeds_host}:{self.feeds_port}"
+
+    @property
+    def effective_smtp_port(self) -> int:
+        return self.smtp_port or {"tls": 465, "starttls": 587, "none": 25}[self.smtp_security]
+
+    @property
+    def effective_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def effective_ui_url(self) -> str:
+        return self.ui_url or f"http://{self.prefect_host}:{self.prefect_port}"

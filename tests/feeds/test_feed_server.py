@@ -20,6 +20,9 @@ from qaframework.persistence.subscriptions import IssuedFeed, issue_subscription
 from qaframework.persistence.tables import FeedSubscription
 
 
+KEY = b"k" * 32
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,7 +47,7 @@ def server(catalog: FeedCatalog, planned: str) -> Iterator[str]:
 
 def _issue(url: str, scope: str) -> IssuedFeed:
     with transaction(url) as session:
-        return issue_subscription(session=session, scope=scope, label="test", actor="test")
+        return issue_subscription(session=session, scope=scope, label="test", actor="test", key=KEY)
 
 
 def test_a_feed_is_served_with_validators_and_answers_304(server: str, planned: str) -> None:
@@ -97,4 +100,12 @@ def test_only_a_hash_of_the_secret_is_stored(planned: str) -> None:
     with transaction(planned) as session:
         row = session.execute(select(FeedSubscription).where(FeedSubscription.public_id == feed.public_id)).scalar_one()
     assert feed.secret not in row.secret_hash and len(row.secret_hash) == 64
-    assert len(feed.secret) >= 22  # at least 128 bits in URL-safe base64
+    assert len(feed.secret) >= 43  # 256 bits in URL-safe base64
+
+
+def test_secrets_differ_per_subscription_and_per_key(planned: str) -> None:
+    from qaframework.feeds.secrets import derive_secret
+
+    first, second = _issue(planned, "partnership"), _issue(planned, "partnership")
+    assert first.public_id != second.public_id and first.secret != second.secret
+    assert derive_secret(b"another key of thirty-two bytes!", first.public_id) != first.secret

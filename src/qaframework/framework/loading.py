@@ -173,6 +173,11 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
         for i, body in enumerate(agency.attends):
             if body not in bodies:
                 raise FrameworkFileError(str(path.parent / doc.partnership.roster), f"agencies.{key}.attends[{i}]", f"{body!r} is not a body in {path.name}: expected one of {', '.join(sorted(bodies))}")
+    policies = [("reminders", doc.reminders)] + [(f"activities.{k}.reminders", a.reminders) for k, a in doc.activities.items() if a.reminders]
+    for where, policy in policies:
+        for i, body in enumerate(policy.escalate_to):
+            if body not in bodies:
+                raise FrameworkFileError(file, f"{where}.escalate_to[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")
     for i, body in enumerate(doc.feeds.case_deadline_audience):
         if body not in bodies:
             raise FrameworkFileError(file, f"feeds.case_deadline_audience[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")

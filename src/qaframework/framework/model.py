@@ -113,6 +113,8 @@ class Body(Strict):
     kind: Literal["governance", "team", "scrutiny"] = "governance"
     #: What the body is for, in the framework's words (section 6).
     remit: str = ""
+    #: Where the body's reminders and its chair's escalations are sent.
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     #: The work it oversees (section 6 "Roles / Responsibilities").
     responsibilities: list[str] = Field(default_factory=list)
     chair: str = ""
@@ -121,6 +123,33 @@ class Body(Strict):
     meetings: MeetingPattern | None = None
     #: Papers for a meeting are due this many working days before it (shown in feeds).
     papers_due_working_days: int = Field(default=5, ge=0, le=30)
+
+
+class ReminderPolicy(Strict):
+    """When a task's holder is reminded, and when an overdue task is escalated.
+
+    Counted in working days from the due date; a reminder that would fall on a weekend or
+    bank holiday goes on the working day before.
+    """
+
+    on_open: bool = True
+    before_due: list[int] = Field(default_factory=lambda: [10, 5, 1])
+    on_due: bool = True
+    after_due: list[int] = Field(default_factory=lambda: [1])
+    #: Then every this many working days while the task stays overdue (0: never).
+    repeat_every: int = Field(default=5, ge=0, le=60)
+    #: Overdue by this many working days: the chairs of ``escalate_to`` are told.
+    escalate_after: int = Field(default=5, ge=0, le=60)
+    escalate_to: list[Key] = Field(default_factory=lambda: ["quality-performance", "business-unit"])
+    #: At most this many reminders for one task, whatever else the policy says.
+    max_messages: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("before_due", "after_due")
+    @classmethod
+    def _positive_unique(cls, days: list[int]) -> list[int]:
+        if any(d < 1 for d in days) or len(set(days)) != len(days):
+            raise ValueError("give distinct whole numbers of working days, 1 or more")
+        return sorted(days)
 
 
 class Output(Strict):
@@ -197,6 +226,8 @@ class Activity(Strict):
     window: Window = Window()
     due: DueRule = DueRule()
     assignees: Assignees = Assignees()
+    #: Overrides the framework's reminder policy for this activity.
+    reminders: ReminderPolicy | None = None
 
     @model_validator(mode="after")
     def _months_fit_cadence(self) -> "Activity":
@@ -334,4 +365,5 @@ class FrameworkDocument(Strict):
     outputs: dict[Key, Output] = Field(default_factory=dict)
     activities: dict[Key, Activity] = Field(min_length=1)
     feeds: FeedSettings = FeedSettings()
+    reminders: ReminderPolicy = ReminderPolicy()
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from qaframework.errors import QAFrameworkError
-from qaframework.feeds.secrets import hash_secret, new_public_id, new_secret, secret_matches
+from qaframework.feeds.secrets import derive_secret, hash_secret, new_public_id, secret_matches
 from qaframework.persistence.repository import audit
 from qaframework.persistence.tables import FeedSubscription, utc_now
 
@@ -29,8 +29,9 @@ class IssuedFeed:
         return f"/feeds/{self.public_id}/{self.secret}.ics"
 
 
-def issue_subscription(*, session: Session, scope: str, label: str, actor: str) -> IssuedFeed:
-    public_id, secret = new_public_id(), new_secret()
+def issue_subscription(*, session: Session, scope: str, label: str, actor: str, key: bytes) -> IssuedFeed:
+    public_id = new_public_id()
+    secret = derive_secret(key, public_id)
     session.add(FeedSubscription(public_id=public_id, scope=scope, secret_hash=hash_secret(secret), label=label))
     audit(session=session, actor=actor, action="feed-issued", subject=public_id, detail={"scope": scope})
     return IssuedFeed(public_id, secret, scope)
@@ -68,3 +69,16 @@ class SubscriptionListing:
 def list_subscriptions(*, session: Session) -> list[SubscriptionListing]:
     rows = session.execute(select(FeedSubscription).order_by(FeedSubscription.created_at)).scalars()
     return [SubscriptionListing(r.public_id, r.scope, r.label, r.created_at, r.revoked_at) for r in rows]
+
+
+def current_feed_path(*, session: Session, scope: str, key: bytes) -> str | None:
+    """The path of the newest active subscription for a scope (for reminder emails)."""
+    row = session.execute(
+        select(FeedSubscription)
+        .where(FeedSubscription.scope == scope, FeedSubscription.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(FeedSubscription.created_at.desc(), FeedSubscription.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return IssuedFeed(row.public_id, derive_secret(key, row.public_id), row.scope).path

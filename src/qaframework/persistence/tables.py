@@ -96,6 +96,8 @@ class Task(TaskBase, table=True):
     created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
     updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
     opened_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    #: The working day the task was opened for (the run's as-of day, London time).
+    opened_on: Optional[date] = None
     submitted_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
     closed_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
 
@@ -145,7 +147,11 @@ class ReviewCase(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    """One reminder owed to one recipient for one task at one stage (the outbox row)."""
+    """One reminder owed to one recipient for one task at one stage (the outbox row).
+
+    Unique per task, stage and recipient, so queuing it twice (a repeated or concurrent
+    run) creates it once. ``email_id`` is the digest email that carries it.
+    """
 
     __table_args__ = (UniqueConstraint("task_id", "stage", "recipient", name="uq_reminder_stage"),)
 
@@ -154,11 +160,32 @@ class Reminder(SQLModel, table=True):
     stage: str = Field(max_length=32)
     recipient: str = Field(max_length=320)
     due_on: date = Field(index=True)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | skipped
+    email_id: Optional[int] = Field(default=None, foreign_key="email_message.id", index=True)
+
+
+class EmailMessage(SQLModel, table=True):
+    """One email: a recipient's digest (or a chair's escalation digest) for one day.
+
+    Unique per recipient, kind and day: at most one of each a day. The Message-ID is
+    fixed when the row is created, so a resend after a crash carries the same one.
+    Sending claims the row with a lease first (``claimed_until``), so two senders never
+    send it at once, and marks it sent straight after the server accepts it.
+    """
+
+    __tablename__ = "email_message"
+    __table_args__ = (UniqueConstraint("recipient", "kind", "digest_date", name="uq_email_daily"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=255, unique=True)
+    recipient: str = Field(max_length=320)
+    kind: str = Field(max_length=16)  # digest | escalation
+    digest_date: date = Field(index=True)
+    status: str = Field(default="pending", max_length=16)  # pending | sent
     attempts: int = 0
-    message_id: Optional[str] = Field(default=None, max_length=255)
     last_error: Optional[str] = Field(default=None, max_length=1000)
     claimed_until: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
     sent_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
 
 

@@ -50,7 +50,7 @@ def open_started_tasks(*, session: Session, on: date, actor: str) -> list[TaskCh
         session.execute(
             update(Task)
             .where(and_(Task.status == "planned", Task.occurrence_id.in_(started)))  # type: ignore[attr-defined]
-            .values(status="open", opened_at=now, updated_at=now)
+            .values(status="open", opened_at=now, opened_on=on, updated_at=now)
             .returning(Task.id)
         ).scalars()
     )

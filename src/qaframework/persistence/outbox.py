@@ -1,0 +1,185 @@
+"""The reminder outbox: queue what is due, gather it into daily digests, send each once.
+
+- ``queue_reminders`` writes one row per task, stage and recipient (unique), for the
+  stages that fell due since the last run: a repeated or concurrent run adds nothing.
+- ``assemble_digests`` gathers a recipient's pending rows into that day's email (one
+  per recipient, kind and day); rows arriving after today's email went wait for tomorrow.
+- ``claim_next`` / ``mark_sent`` / ``mark_failed`` move one email through sending. The
+  claim is a lease committed before sending, so two senders never send the same email;
+  the email is marked sent straight after the server accepts it. Only a crash between
+  those two moments can cause a resend, after the lease expires, and the resend carries
+  the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session
+
+from qaframework.deadlines import working_day_calendar
+from qaframework.framework import Framework
+from qaframework.persistence.repository import insert_ignoring_duplicates
+from qaframework.persistence.tables import EmailMessage, Occurrence, Reminder, Task, utc_now
+from qaframework.reminders.policy import ESCALATION, escalation_date, reminder_stages
+
+ACTIVE = ("open", "overdue")
+
+
+def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(zone).date()
+
+
+def recipient_of(framework: Framework, kind: str, key: str) -> str | None:
+    """The address reminders for an agency's or body's task go to."""
+    if kind == "agency":
+        agency = framework.agencies.get(key)
+        return agency.contact.email if agency else None
+    body = framework.bodies.get(key)
+    return body.email if body else None
+
+
+def queue_reminders(*, session: Session, framework: Framework, since: date | None, today: date) -> int:
+    """Queue every reminder and escalation that fell due after ``since`` up to ``today``
+    (only today's when there is no previous run). Returns how many rows were new."""
+    wd = working_day_calendar(framework)
+    zone = ZoneInfo(framework.document.partnership.timezone)
+    first = since + timedelta(days=1) if since is not None and since < today else today
+    rows = session.execute(
+        select(Task, Occurrence.activity)
+        .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .where(Task.status.in_(ACTIVE), Task.due.is_not(None))  # type: ignore[attr-defined,union-attr]
+    ).all()
+    new: list[dict[str, object]] = []
+    for task, activity_key in rows:
+        activity = framework.activities.get(activity_key)
+        policy = (activity.reminders if activity and activity.reminders else None) or framework.document.reminders
+        recipient = recipient_of(framework, task.assignee_kind, task.assignee_key)
+        if recipient:
+            opened_on = task.opened_on or _local_date(task.opened_at, zone)
+            for stage, day in reminder_stages(policy, opened_on, task.due, wd):
+                if first <= day <= today:
+                    new.append({"task_id": task.id, "stage": stage, "recipient": recipient, "due_on": day, "status": "pending"})
+        escalate_on = escalation_date(policy, task.due, wd)
+        if first <= escalate_on <= today and task.due < today:
+            for body in policy.escalate_to:
+                address = recipient_of(framework, "body", body)
+                if address:
+                    new.append({"task_id": task.id, "stage": ESCALATION, "recipient": address, "due_on": escalate_on, "status": "pending"})
+    return insert_ignoring_duplicates(session, Reminder, new, ["task_id", "stage", "recipient"])
+
+
+def message_id_for(recipient: str, kind: str, day: date, domain: str) -> str:
+    digest = hashlib.sha256(f"{recipient}\x00{kind}\x00{day.isoformat()}".encode()).hexdigest()[:24]
+    return f"<{kind}.{day:%Y%m%d}.{digest}@{domain}>"
+
+
+def assemble_digests(*, session: Session, today: date, domain: str) -> int:
+    """Attach pending reminders to today's email for their recipient; returns the number
+    of emails that now have something to send."""
+    pending = session.execute(
+        select(Reminder, Task.status)
+        .join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
+        .where(Reminder.status == "pending", Reminder.email_id.is_(None), Reminder.due_on <= today)  # type: ignore[union-attr,operator]
+    ).all()
+    finished = [r.id for r, status in pending if status not in ACTIVE]
+    if finished:  # submitted or cancelled since: nothing to remind anyone of
+        session.execute(update(Reminder).where(Reminder.id.in_(finished)).values(status="skipped"))  # type: ignore[union-attr]
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for reminder, status in pending:
+        if status in ACTIVE:
+            kind = "escalation" if reminder.stage == ESCALATION else "digest"
+            groups[(reminder.recipient, kind)].append(reminder.id)  # type: ignore[arg-type]
+    ready = 0
+    for (recipient, kind), ids in sorted(groups.items()):
+        insert_ignoring_duplicates(
+            session, EmailMessage,
+            [{"message_id": message_id_for(recipient, kind, today, domain), "recipient": recipient, "kind": kind,
+              "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
+            ["recipient", "kind", "digest_date"],
+        )
+        email = session.execute(
+            select(EmailMessage).where(EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today)
+        ).scalar_one()
+        if email.status != "pending":
+            continue  # today's email has gone: these wait for tomorrow's
+        session.execute(
+            update(Reminder).where(Reminder.id.in_(ids), Reminder.email_id.is_(None)).values(email_id=email.id)  # type: ignore[union-attr]
+        )
+        ready += 1
+    return ready
+
+
+def claim_next(*, session: Session, now: datetime, lease: timedelta) -> int | None:
+    """Take the lease on one unsent email; None when there is nothing left to send."""
+    free = and_(
+        EmailMessage.status == "pending",
+        or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now),  # type: ignore[union-attr,operator]
+    )
+    for candidate in session.execute(select(EmailMessage.id).where(free).order_by(EmailMessage.id).limit(20)).scalars():
+        claimed = session.execute(
+            update(EmailMessage).where(EmailMessage.id == candidate, free)
+            .values(claimed_until=now + lease, attempts=EmailMessage.attempts + 1)
+            .returning(EmailMessage.id)
+        ).scalar_one_or_none()
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def mark_sent(*, session: Session, email_id: int, now: datetime) -> None:
+    session.execute(update(EmailMessage).where(EmailMessage.id == email_id).values(status="sent", sent_at=now, claimed_until=None, last_error=None))
+    session.execute(update(Reminder).where(Reminder.email_id == email_id).values(status="sent"))
+
+
+def mark_failed(*, session: Session, email_id: int, error: str) -> None:
+    """Record why sending failed and release the lease, so the next run tries again."""
+    session.execute(update(EmailMessage).where(EmailMessage.id == email_id).values(last_error=error[:1000], claimed_until=None))
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One item in a digest: an activity's task, by title, period and dates only."""
+
+    stage: str
+    activity: str
+    title: str
+    period: str | None
+    occurrence_key: str
+    assignee_kind: str
+    assignee_key: str
+    due: date
+    status: str
+
+
+@dataclass(frozen=True)
+class DigestData:
+    email_id: int
+    message_id: str
+    recipient: str
+    kind: str
+    day: date
+    lines: tuple[DigestLine, ...]
+
+
+def digest_data(*, session: Session, email_id: int) -> DigestData:
+    email = session.execute(select(EmailMessage).where(EmailMessage.id == email_id)).scalar_one()
+    rows = session.execute(
+        select(Reminder.stage, Occurrence.activity, Occurrence.title, Occurrence.period, Occurrence.key,
+               Task.assignee_kind, Task.assignee_key, Task.due, Task.status)
+        .join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
+        .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .where(Reminder.email_id == email_id)
+        .order_by(Task.due, Occurrence.key, Task.assignee_key)
+    ).all()
+    lines = tuple(DigestLine(*row) for row in rows)
+    return DigestData(email.id, email.message_id, email.recipient, email.kind, email.digest_date, lines)  # type: ignore[arg-type]
