@@ -210,3 +210,33 @@ def test_check_deadlines_marks_overdue_and_publishes_the_dashboard(qaf_database:
     markdown = latest_artifact("calendar-next-30-days")["data"]
     assert "Tue 11 May 2027: **SSCP Executive** meets at 10:00" in markdown
     assert "Fri 28 May 2027: RPD Annual Report due" in markdown
+
+
+def test_without_a_mail_server_reminders_are_written_to_the_outbox_folder(qaf_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import email
+
+    monkeypatch.setenv("QAF_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("QAF_SMTP_HOST", raising=False)
+    plan_year("2027", as_of=date(2027, 3, 1))
+    open_activities(date(2027, 4, 1))
+    result = check_deadlines(date(2027, 4, 1))
+    files = sorted((tmp_path / "data" / "outbox").glob("*.eml"))
+    assert result["emails_sent"] == len(files) > 0
+    messages = [email.message_from_bytes(f.read_bytes()) for f in files]
+    police = [m for m in messages if "safeguarding-returns@police.example.org" in m["To"]]
+    assert len(police) == 1 and police[0]["Subject"] == "SSCP QA: 2 items for Avon and Somerset Constabulary"
+    assert check_deadlines(date(2027, 4, 1))["emails_sent"] == 0, "a repeated run sends nothing again"
+    assert len(list((tmp_path / "data" / "outbox").glob("*.eml"))) == len(files)
+
+
+def test_the_smtp_password_can_come_from_a_prefect_secret_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks.system import Secret
+
+    from qaframework.config import Settings
+    from tasks.reminders import transport_for
+
+    Secret(value="s3cret-from-block").save("qaf-smtp-password", overwrite=True)
+    monkeypatch.setenv("QAF_SMTP_HOST", "mail.partnership.example")
+    monkeypatch.setenv("QAF_SMTP_PASSWORD_BLOCK", "qaf-smtp-password")
+    transport = transport_for(Settings())
+    assert (transport.host, transport.port, transport.password) == ("mail.partnership.example", 587, "s3cret-from-block")  # type: ignore[attr-defined]
