@@ -253,12 +253,17 @@ def cmd_feeds_serve(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.feeds.server import create_app
 
     framework = _framework(args, settings)
-    _open_database(settings).dispose()
-    catalog = FeedCatalog(framework, settings.effective_database_url, settings.feeds_refresh_seconds)
+    engine = _open_database(settings)
+    catalog = FeedCatalog(framework, engine, settings.feeds_refresh_seconds)
+    catalog.start_refreshing()
     host = args.host or settings.feeds_host
     port = args.port or settings.feeds_port
     print(f"Serving calendar feeds on http://{host}:{port}/feeds/... (Ctrl-C to stop)", flush=True)
-    uvicorn.run(create_app(catalog, settings.effective_database_url), host=host, port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(create_app(catalog), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        catalog.stop_refreshing()
+        engine.dispose()
     return 0
 
 

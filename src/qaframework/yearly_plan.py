@@ -9,16 +9,21 @@ reviews, CSPRs, inspections) are never planned; :func:`start_on_demand` opens on
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qaframework.deadlines import apply_rule, working_day_calendar
-from qaframework.errors import UnknownActivityError
+from qaframework.errors import QAFrameworkError, UnknownActivityError
 from qaframework.financial_year import FinancialYear, quarter_of
 from qaframework.framework import Framework
 from qaframework.framework.model import WEEKDAYS, Activity, month_number
 from qaframework.working_days import WorkingDayCalendar, nth_weekday_of_month
+
+
+#: A case reference: letters, the year and a number, e.g. RR-2027-004 or CSPR-2027-001.
+CASE_REFERENCE = re.compile(r"^[A-Z]{2,6}-[0-9]{4}-[0-9]{3,4}$")
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,11 @@ def start_on_demand(framework: Framework, activity_key: str, start: date, refere
     """
     if activity_key not in framework.activities:
         raise UnknownActivityError(activity_key, list(framework.activities))
+    if reference is not None and not CASE_REFERENCE.match(reference):
+        raise QAFrameworkError(
+            f"case reference {reference!r} is not of the form RR-2027-004: references identify a case "
+            "without naming anyone, so only capitals, digits and hyphens are allowed"
+        )
     activity = framework.activities[activity_key]
     wd = working_day_calendar(framework)
     if activity.due.rule == "last-working-day-of-window":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from qaframework.feeds.catalog import FeedCatalog
 from qaframework.financial_year import FinancialYear
@@ -48,5 +49,5 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def catalog(planned: str, framework: Framework, clock: Clock) -> FeedCatalog:
-    return FeedCatalog(framework, planned, refresh_seconds=0, clock=clock)
+def catalog(planned: str, engine: Engine, framework: Framework, clock: Clock) -> FeedCatalog:
+    return FeedCatalog(framework, engine, refresh_seconds=0, clock=clock)

@@ -88,9 +88,7 @@ def test_bodies_see_papers_and_the_reports_they_owe(catalog: FeedCatalog) -> Non
     qp = catalog.feed("body:quality-performance").body.decode()
     # Papers for the Executive of Tuesday 11 May 2027: five working days before, over
     # the early May bank holiday (3 May): Tuesday 4 May.
-    block = executive[executive.index("UID:papers/executive/2027-05@"):]
-    assert "DTSTART;VALUE=DATE:20270504" in executive[executive.rindex("BEGIN:VEVENT", 0, executive.index("UID:papers/executive/2027-05@")):].split("END:VEVENT")[0]
-    assert block
+    assert "DTSTART;VALUE=DATE:20270504" in _event(executive, "papers/executive/2027-05@sscp.qaframework")
     assert "UID:report/quality-performance/executive/2027-05@sscp.qaframework" in qp
     assert "Exception report due to SSCP Executive" in qp
 
@@ -107,9 +105,11 @@ def test_case_deadlines_only_by_reference_and_only_for_the_business_unit_and_exe
 
 
 def test_unchanged_data_gives_byte_identical_feeds(planned: str, framework: Framework, clock: Clock) -> None:
-    first = FeedCatalog(framework, planned, refresh_seconds=0, clock=clock).feed("partnership")
+    from qaframework.persistence.database import make_engine
+
+    first = FeedCatalog(framework, make_engine(planned), refresh_seconds=0, clock=clock).feed("partnership")
     clock.now += timedelta(days=3)
-    second = FeedCatalog(framework, planned, refresh_seconds=0, clock=clock).feed("partnership")
+    second = FeedCatalog(framework, make_engine(planned), refresh_seconds=0, clock=clock).feed("partnership")
     assert first.body == second.body and first.etag == second.etag
     assert first.last_modified == second.last_modified
 
@@ -150,3 +150,45 @@ def test_a_removed_item_is_published_cancelled_then_dropped(catalog: FeedCatalog
     assert "STATUS:CONFIRMED" in _event(catalog.feed("agency:avon-somerset-police").body.decode(), uid)
     clock.now += timedelta(days=31)
     assert uid not in catalog.feed("agency:swast").body.decode()
+
+
+def test_a_removed_meeting_is_cancelled_in_its_own_zone_for_every_parser(catalog: FeedCatalog, planned: str, clock: Clock, icaljs: None) -> None:
+    uid = "meeting/executive/2027-05@sscp.qaframework"
+    catalog.feed("partnership")
+    clock.now += timedelta(days=1)
+    with transaction(planned) as session:
+        session.execute(delete(Occurrence).where(Occurrence.key == "executive/2027-05"))
+    body = catalog.feed("partnership").body
+    event = _event(body.decode(), uid)
+    assert "STATUS:CANCELLED" in event and "SEQUENCE:1" in event
+    assert "DTSTART;TZID=Europe/London:20270511T100000" in event
+    readings = [by_icalendar(body), by_vobject(body), by_icaljs(body)]
+    assert readings[0] == readings[1] == readings[2]
+    assert readings[0][uid] == ("2027-05-11T09:00:00Z", "2027-05-11T12:00:00Z", "CANCELLED", 1)
+
+
+def test_last_modified_never_goes_back_when_cancelled_items_age_out(catalog: FeedCatalog, planned: str, clock: Clock) -> None:
+    catalog.feed("partnership")
+    clock.now += timedelta(days=1)
+    with transaction(planned) as session:
+        session.execute(delete(Occurrence).where(Occurrence.key == "executive/2027-05"))
+    cancelled = catalog.feed("partnership")
+    clock.now += timedelta(days=31)
+    aged_out = catalog.feed("partnership")
+    assert aged_out.body != cancelled.body
+    assert aged_out.last_modified > cancelled.last_modified
+
+
+def test_an_agency_that_left_the_roster_still_gets_its_feed(catalog: FeedCatalog, planned: str, framework: Framework, clock: Clock) -> None:
+    from dataclasses import replace
+
+    from qaframework.persistence.repository import sync_directory
+
+    catalog.feed("agency:swast")
+    clock.now += timedelta(days=1)
+    agencies = {k: v for k, v in framework.agencies.items() if k != "swast"}
+    with transaction(planned) as session:
+        sync_directory(session=session, framework=replace(framework, roster=framework.roster.model_copy(update={"agencies": agencies})))
+    text = catalog.feed("agency:swast").body.decode()
+    assert "X-WR-CALNAME:SSCP QA calendar: South Western Ambulance Service NHS Foundation Trust" not in text
+    assert "STATUS:CANCELLED" in _event(text, "window/multi-agency-audit/2027-10@sscp.qaframework")

@@ -32,7 +32,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(catalog: FeedCatalog, planned: str) -> Iterator[str]:
     port = _free_port()
-    config = uvicorn.Config(create_app(catalog, planned), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(catalog), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -109,3 +109,26 @@ def test_secrets_differ_per_subscription_and_per_key(planned: str) -> None:
     first, second = _issue(planned, "partnership"), _issue(planned, "partnership")
     assert first.public_id != second.public_id and first.secret != second.secret
     assert derive_secret(b"another key of thirty-two bytes!", first.public_id) != first.secret
+
+
+def test_other_paths_get_the_same_404(server: str) -> None:
+    answers = [httpx.get(server + path) for path in ("/feeds/a/b/c.ics", "/nothing", "/feeds/", "/feeds/a/b.ics")]
+    assert {(a.status_code, a.text) for a in answers} == {(404, "Not found\n")}
+
+
+def test_if_modified_since_gets_the_new_feed_after_a_change(server: str, planned: str, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from qaframework.persistence.tables import Occurrence, Task
+
+    feed = _issue(planned, "agency:swast")
+    first = httpx.get(server + feed.path)
+    clock.now += timedelta(days=1)
+    with transaction(planned) as session:
+        occurrence = session.execute(select(Occurrence.id).where(Occurrence.key == "multi-agency-audit/2027-10")).scalar_one()
+        session.execute(delete(Task).where(Task.occurrence_id == occurrence, Task.assignee_key == "swast"))
+    changed = httpx.get(server + feed.path, headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
+    assert changed.headers["last-modified"] != first.headers["last-modified"]

@@ -64,7 +64,7 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
     data = tmp_path / "qaf-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
     feeds_port = free_port()
-    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), QAF_FEEDS_PORT=str(feeds_port), PYTHONUNBUFFERED="1")
+    env.update(QAF_DATA_DIR=str(data), QAF_PREFECT_PORT=str(port), QAF_FEEDS_PORT=str(feeds_port), QAF_FEEDS_REFRESH_SECONDS="1", PYTHONUNBUFFERED="1")
     api = f"http://127.0.0.1:{port}/api"
     process = subprocess.Popen([QAF, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -99,6 +99,7 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         assert issued.returncode == 0, issued.stderr
         local = next(word for word in issued.stdout.split() if word.startswith("http://")).rstrip(";")
         assert local.startswith(f"http://127.0.0.1:{feeds_port}/feeds/")
+        time.sleep(2.5)  # the feed server re-reads the database every QAF_FEEDS_REFRESH_SECONDS
         feed = httpx.get(local, timeout=30)
         assert feed.status_code == 200 and "UID:meeting/executive/2027-05@sscp.qaframework" in feed.text
         assert processes_with(str(data)), "qaf up's children carry its data folder in their environment"

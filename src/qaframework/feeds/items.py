@@ -70,18 +70,27 @@ class FeedItem:
         def encode(value: date | datetime) -> str:
             return value.isoformat()
 
+        timed = isinstance(self.start, datetime)
         return {
             "uid": self.uid, "summary": self.summary, "description": self.description,
-            "start": encode(self.start), "end": encode(self.end), "timed": isinstance(self.start, datetime),
+            "start": encode(self.start), "end": encode(self.end), "timed": timed,
+            "zone": str(getattr(self.start, "tzinfo", None) or "") if timed else "",
             "audiences": sorted(self.audiences), "transparent": self.transparent,
         }
 
     @classmethod
     def from_payload(cls, data: Mapping[str, object]) -> "FeedItem":
-        parse = datetime.fromisoformat if data["timed"] else date.fromisoformat
+        """Rebuild an item from its stored payload; timed items return to their named
+        zone (Europe/London), not a bare UTC offset, so TZID stays right."""
+        if data["timed"]:
+            zone = ZoneInfo(str(data.get("zone") or "UTC"))
+            start: date | datetime = datetime.fromisoformat(str(data["start"])).astimezone(zone)
+            end: date | datetime = datetime.fromisoformat(str(data["end"])).astimezone(zone)
+        else:
+            start, end = date.fromisoformat(str(data["start"])), date.fromisoformat(str(data["end"]))
         return cls(
             uid=str(data["uid"]), summary=str(data["summary"]), description=str(data["description"]),
-            start=parse(str(data["start"])), end=parse(str(data["end"])),  # type: ignore[operator]
+            start=start, end=end,
             audiences=frozenset(data["audiences"]),  # type: ignore[arg-type]
             transparent=bool(data["transparent"]),
         )
@@ -118,12 +127,12 @@ def is_case_review(framework: Framework, activity: str) -> bool:
 def build_items(
     framework: Framework,
     occurrences: Iterable[OccurrenceFacts],
-    assignees: Mapping[str, set[str]],
+    assignees: Mapping[str, set[tuple[str, str]]],
     working_days: WorkingDayCalendar,
 ) -> list[FeedItem]:
     """Every calendar item of the partnership, with its audiences.
 
-    ``assignees`` maps an occurrence key to the agency and body keys holding its tasks.
+    ``assignees`` maps an occurrence key to the (kind, key) pairs holding its tasks.
     """
     doc = framework.document
     zone = ZoneInfo(doc.partnership.timezone)
@@ -136,7 +145,7 @@ def build_items(
     items: list[FeedItem] = []
     for occ in occurrences:
         holders = assignees.get(occ.key, set())
-        scoped = {agency_scope(k) if k in framework.agencies else body_scope(k) for k in holders}
+        scoped = {agency_scope(k) if kind == "agency" else body_scope(k) for kind, k in holders}
         if occ.kind == "meeting":
             items.extend(_meeting_items(framework, occ, zone, domain, attendees, working_days))
             continue
@@ -144,8 +153,9 @@ def build_items(
             if occ.due is None:
                 continue
             reference = occ.key.split("/", 1)[1]
+            title = framework.activities[occ.activity].title
             items.append(FeedItem(
-                uid=_uid("due", occ.key, domain), summary=f"{reference}: {occ.title} due",
+                uid=_uid("due", occ.key, domain), summary=f"{reference}: {title} due",
                 description=f"Case {reference}. Deadline from the framework's statutory clock.",
                 start=occ.due, end=occ.due + timedelta(days=1), audiences=case_audience,
             ))
@@ -211,8 +221,10 @@ def scope_title(framework: Framework, scope: str) -> str:
     if scope == PARTNERSHIP:
         return f"{short} QA calendar"
     kind, key = scope.split(":", 1)
-    name = framework.agencies[key].name if kind == "agency" else framework.bodies[key].name
-    return f"{short} QA calendar: {name}"
+    found = framework.agencies.get(key) if kind == "agency" else framework.bodies.get(key)
+    # An agency that has left the roster keeps its feed for a while: it shows its items
+    # cancelled, under its key.
+    return f"{short} QA calendar: {found.name if found else key}"
 
 
 def known_scope(framework: Framework, key: str) -> str | None:

@@ -1,29 +1,36 @@
 """The feed server: an ASGI app (Starlette, served by uvicorn) for private iCal feeds.
 
 ``GET /feeds/<public id>/<secret>.ics`` answers the feed as ``text/calendar`` with an
-ETag and Last-Modified, and 304 to a matching If-None-Match or If-Modified-Since. Any
-unknown, wrong or revoked secret gets the same plain 404, which reveals nothing.
+ETag and Last-Modified, and 304 to a matching If-None-Match or If-Modified-Since. Every
+other request, including unknown, wrong or revoked secrets, gets the same plain 404,
+which reveals nothing.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from qaframework.feeds.catalog import FeedCatalog
-from qaframework.persistence.database import transaction
+from qaframework.persistence.database import session_scope
 from qaframework.persistence.subscriptions import scope_for
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def _not_modified(request: Request, etag: str, last_modified_http: str, last_modified) -> bool:  # type: ignore[no-untyped-def]
+def not_found() -> Response:
+    return PlainTextResponse("Not found\n", status_code=404)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
+    if if_none_match is not None:  # RFC 9110: If-None-Match takes precedence
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return etag in tags or "*" in tags
     if_modified_since = request.headers.get("if-modified-since")
@@ -35,16 +42,14 @@ def _not_modified(request: Request, etag: str, last_modified_http: str, last_mod
     return False
 
 
-def create_app(catalog: FeedCatalog, database_url: str) -> Starlette:
+def create_app(catalog: FeedCatalog) -> Starlette:
     def feed(request: Request) -> Response:  # sync: Starlette runs it in a thread
         public_id = request.path_params["public_id"]
         name = request.path_params["secret"]
-        if not name.endswith(".ics"):
-            return PlainTextResponse("Not found\n", status_code=404)
-        with transaction(database_url) as session:
+        with session_scope(catalog.engine) as session:
             scope = scope_for(session=session, public_id=public_id, secret=name.removesuffix(".ics"))
-        if scope is None:
-            return PlainTextResponse("Not found\n", status_code=404)
+        if scope is None or not name.endswith(".ics"):
+            return not_found()
         rendered = catalog.feed(scope)
         headers = {
             "ETag": rendered.etag,
@@ -52,11 +57,17 @@ def create_app(catalog: FeedCatalog, database_url: str) -> Starlette:
             "Cache-Control": "private, max-age=300",
             "X-Content-Type-Options": "nosniff",
         }
-        if _not_modified(request, rendered.etag, rendered.last_modified_http, rendered.last_modified):
+        if _not_modified(request, rendered.etag, rendered.last_modified):
             return Response(status_code=304, headers=headers)
         return Response(rendered.body, media_type=CONTENT_TYPE, headers=headers)
 
     def health(_: Request) -> Response:
         return PlainTextResponse("ok\n")
 
-    return Starlette(routes=[Route("/feeds/{public_id}/{secret}", feed), Route("/health", health)])
+    async def any_error(_: Request, exc: Exception) -> Response:
+        return not_found()
+
+    return Starlette(
+        routes=[Route("/feeds/{public_id}/{secret}", feed), Route("/health", health)],
+        exception_handlers={HTTPException: any_error},
+    )

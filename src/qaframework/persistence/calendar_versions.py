@@ -19,7 +19,7 @@ from sqlmodel import Session
 from qaframework.feeds.items import FeedItem
 from qaframework.feeds.rendering import ItemVersion
 from qaframework.persistence.repository import insert_ignoring_duplicates
-from qaframework.persistence.tables import CalendarItemVersion
+from qaframework.persistence.tables import CalendarItemVersion, FeedState
 
 CANCELLED = "cancelled"
 
@@ -92,3 +92,21 @@ def sync_versions(
         if left:
             shown.append((replace(item, audiences=frozenset(left)), ItemVersion(row.sequence, last_modified, True), row.content_hash + CANCELLED))
     return shown
+
+
+def feed_last_modified(*, session: Session, scope: str, body_hash: str, now: datetime) -> datetime:
+    """The feed's Last-Modified: unchanged while its body is unchanged, and otherwise
+    now (or a second after the previous value, should the clock lag): never backwards."""
+    now = now.replace(microsecond=0)
+    table = FeedState.__table__  # type: ignore[attr-defined]
+    row = session.execute(select(FeedState).where(FeedState.scope == scope)).scalar_one_or_none()
+    if row is None:
+        insert_ignoring_duplicates(session, FeedState, [{"scope": scope, "body_hash": body_hash, "last_modified": now}], ["scope"])
+    elif row.body_hash != body_hash:
+        moved = max(now, _aware(row.last_modified) + timedelta(seconds=1))
+        session.execute(
+            update(table).where(and_(table.c.scope == scope, table.c.body_hash == row.body_hash))
+            .values(body_hash=body_hash, last_modified=moved)
+        )
+    stored = session.execute(select(FeedState.last_modified).where(FeedState.scope == scope).execution_options(populate_existing=True)).scalar_one()
+    return _aware(stored)

@@ -65,12 +65,13 @@ def occurrence_facts(*, session: Session) -> list[OccurrenceFacts]:
     ]
 
 
-def assignees_by_occurrence(*, session: Session) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
+def assignees_by_occurrence(*, session: Session) -> dict[str, set[tuple[str, str]]]:
+    """Occurrence key -> (kind, key) of everyone holding a live task for it."""
+    found: dict[str, set[tuple[str, str]]] = {}
     rows = session.execute(
-        select(Occurrence.key, Task.assignee_key).join(Task, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        select(Occurrence.key, Task.assignee_kind, Task.assignee_key).join(Task, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
         .where(Task.status != "cancelled")
     ).all()
-    for key, assignee in rows:
-        found.setdefault(key, set()).add(assignee)
+    for key, kind, assignee in rows:
+        found.setdefault(key, set()).add((kind, assignee))
     return found

@@ -254,3 +254,14 @@ class CalendarItemVersion(SQLModel, table=True):
     #: Feeds the item has left though it lives on elsewhere (JSON: scope -> when it left);
     #: those feeds show it cancelled until the retention period ends.
     departed: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class FeedState(SQLModel, table=True):
+    """When each feed last changed, so Last-Modified only ever moves forward and
+    survives restarts (the body itself is derived from the data)."""
+
+    __tablename__ = "feed_state"
+
+    scope: str = Field(primary_key=True, max_length=80)
+    body_hash: str = Field(max_length=64)
+    last_modified: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]

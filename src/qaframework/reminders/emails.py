@@ -26,7 +26,9 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "email"
 
 
 def long_date(day: date) -> str:
-    """>>> long_date(date(2027, 1, 13))
+    """A date as people write it in UK English.
+
+    >>> long_date(date(2027, 1, 13))
     'Wednesday 13 January 2027'
     """
     return f"{day:%A} {day.day} {day:%B %Y}"

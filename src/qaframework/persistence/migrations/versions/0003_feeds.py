@@ -1,4 +1,4 @@
-"""Calendar feeds: private subscriptions (secrets stored hashed) and item versions.
+"""Calendar feeds: private subscriptions (secrets stored hashed), item versions, feed state.
 
 Revision ID: 0003
 Revises: 0002
@@ -40,7 +40,17 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "feed_state",
+        sa.Column("scope", sa.String(length=80), nullable=False),
+        sa.Column("body_hash", sa.String(length=64), nullable=False),
+        sa.Column("last_modified", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("feed_state")
     op.drop_table("calendar_item_version")
     op.drop_index("ix_feed_subscription_public_id", table_name="feed_subscription")
     op.drop_table("feed_subscription")
