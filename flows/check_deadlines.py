@@ -6,7 +6,6 @@ sent as one digest per person; the compliance dashboard and the next 30 days of 
 calendar are published to the Prefect UI.
 """
 
-from __future__ import annotations
 
 from datetime import date, timedelta
 

@@ -5,7 +5,6 @@ successful run exists, then open every planned task whose window has started. A 
 after downtime opens everything the missed runs would have opened, once.
 """
 
-from __future__ import annotations
 
 from datetime import date, timedelta
 

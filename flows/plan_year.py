@@ -4,7 +4,6 @@ Runs every 1 March for the financial year that starts in April, and on demand fo
 year. Planning is idempotent: a second run creates nothing new.
 """
 
-from __future__ import annotations
 
 from datetime import date
 

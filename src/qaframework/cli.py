@@ -267,6 +267,103 @@ def cmd_feeds_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _print_case(view) -> None:  # type: ignore[no-untyped-def]
+    print(f"{view.reference}  {view.status}" + (f", decision {view.decision}" if view.decision else "")
+          + f"  (aware {view.aware.isoformat()}" + (f", notified {view.notified.isoformat()})" if view.notified else ")"))
+    for s in view.stages:
+        marker = "->" if s.key == view.next_stage else "  "
+        print(f"  {marker} {s.title:<55} due {s.due.isoformat() if s.due else '-':<10}  done {s.done_on.isoformat() if s.done_on else '-':<10}  {s.state}")
+
+
+def _start_case_run(settings: Settings, reference: str) -> None:
+    """Ask the Prefect server for a rapid-review run of the case, if one is up."""
+    from qaframework.local_stack import start_deployment_run
+
+    run = start_deployment_run(settings, "rapid-review/rapid-review", {"reference": reference})
+    if run is None:
+        print(f"Prefect is not running here: start it with qaf up, then run qaf rapid-review resume {reference}"
+              " to get the stage forms in the Prefect UI.")
+    else:
+        print(f"Prefect run {run} is waiting for the next stage's form in the Prefect UI.")
+
+
+def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.cases import case_view, open_case
+    from qaframework.persistence.database import session_scope
+    from qaframework.reviews.chain import CaseDates
+
+    framework = _framework(args, settings)
+    dates = CaseDates(
+        parse_date(args.incident, "--incident date") if args.incident else None,
+        parse_date(args.aware, "--aware date"),
+        parse_date(args.notified, "--notified date") if args.notified else None,
+    )
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            reference = open_case(session=session, framework=framework, dates=dates, opened_by_run=None, actor=settings.actor)
+            view = case_view(session=session, framework=framework, reference=reference)
+    finally:
+        engine.dispose()
+    print(f"Opened case {reference}. Use only this reference anywhere outside the case record.")
+    _print_case(view)
+    _start_case_run(settings, reference)
+    return 0
+
+
+def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.cases import record_stage
+    from qaframework.persistence.database import session_scope
+
+    framework = _framework(args, settings)
+    done_on = parse_date(args.on, "--on date")
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
+                                actor=settings.actor, decision=args.decision, rationale=args.rationale, signed_by=args.signed_by)
+    finally:
+        engine.dispose()
+    _print_case(view)
+    return 0
+
+
+def cmd_rapid_review_resume(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.cases import case_view
+    from qaframework.persistence.database import session_scope
+
+    framework = _framework(args, settings)
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            view = case_view(session=session, framework=framework, reference=args.reference)
+    finally:
+        engine.dispose()
+    _print_case(view)
+    if view.next_stage is None:
+        print(f"{view.reference} is complete: nothing to resume.")
+        return 0
+    _start_case_run(settings, view.reference)
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.persistence.cases import case_view, open_case_references
+    from qaframework.persistence.database import session_scope
+
+    framework = _framework(args, settings)
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            views = [case_view(session=session, framework=framework, reference=r) for r in open_case_references(session=session)]
+    finally:
+        engine.dispose()
+    for view in views:
+        _print_case(view)
+    print(f"{len(views)} open case{'s' if len(views) != 1 else ''}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="qaf", description="Run a safeguarding partnership's quality-assurance calendar.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_OneLineParser)
@@ -328,6 +425,32 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--port", type=int, help="port (default QAF_FEEDS_PORT, 8765)")
     add_framework(f)
     f.set_defaults(handler=cmd_feeds_serve)
+
+    p = sub.add_parser("rapid-review", help="serious incidents: open a case, record its stages, resume its run", description="Serious incidents and their statutory clock chain, known only by case reference.")
+    rr = p.add_subparsers(dest="rr_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
+    r = rr.add_parser("start", help="open a case for a serious incident", description="Open a case (reference allocated, e.g. RR-2027-004), print its stage due dates, and start its run in Prefect if it is up.")
+    r.add_argument("--aware", required=True, metavar="DATE", help="the day the local authority became aware, YYYY-MM-DD")
+    r.add_argument("--notified", metavar="DATE", help="the day the National Panel was notified, if it has been")
+    r.add_argument("--incident", metavar="DATE", help="the day of the incident, if known")
+    add_framework(r)
+    r.set_defaults(handler=cmd_rapid_review_start)
+    r = rr.add_parser("record", help="record that a case's next stage was done", description="Record a stage without the Prefect UI (for example when Prefect is down).")
+    r.add_argument("reference", metavar="REF")
+    r.add_argument("stage", metavar="STAGE", help="the stage key, e.g. panel-notification, decision")
+    r.add_argument("--on", required=True, metavar="DATE", help="the day it was done, YYYY-MM-DD")
+    r.add_argument("--decision", choices=["cspr", "no-review", "thematic-review"], help="for the decision stage")
+    r.add_argument("--rationale", help="for the decision stage: kept in the case record only; no names")
+    r.add_argument("--signed-by", help="for sign-offs: the role that signed off")
+    add_framework(r)
+    r.set_defaults(handler=cmd_rapid_review_record)
+    r = rr.add_parser("resume", help="start a new run for a case where it stood", description="Start a new Prefect run for a case whose run expired or was lost; it continues at the stage where the case stands.")
+    r.add_argument("reference", metavar="REF")
+    add_framework(r)
+    r.set_defaults(handler=cmd_rapid_review_resume)
+
+    p = sub.add_parser("cases", help="list open review cases with their stages", description="List open cases with each stage's due and done dates.")
+    add_framework(p)
+    p.set_defaults(handler=cmd_cases)
 
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)

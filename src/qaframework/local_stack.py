@@ -311,3 +311,18 @@ def status(settings: Settings, say: Callable[[str], None] = print) -> int:
     if not runs:
         say("    none")
     return 0
+
+
+def start_deployment_run(settings: Settings, deployment: str, parameters: dict[str, object]) -> str | None:
+    """Create a run of a deployment through the Prefect REST API; None if no server answers."""
+    api = str(read_state(StackPaths.under(settings.data_dir)).get("api") or api_url(settings))
+    try:
+        found = httpx.get(f"{api}/deployments/name/{deployment}", timeout=10)
+        if found.status_code == 404:
+            raise StackError(f"the Prefect server at {api} has no deployment {deployment}: run qaf up to deploy prefect.yaml")
+        found.raise_for_status()
+        run = httpx.post(f"{api}/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters}, timeout=10)
+        run.raise_for_status()
+    except httpx.TransportError:
+        return None
+    return str(run.json()["id"])

@@ -126,9 +126,11 @@ def test_smtp_down_for_three_runs_then_back_delivers_everything_once(planned_202
         server.stop()
     ids = [m["Message-ID"] for m in server.mailbox.messages]
     assert len(ids) == len(set(ids)) == report.sent
+    per_person = Counter(m["To"] for m in server.mailbox.messages)
+    assert per_person and set(per_person.values()) == {1}, "the days missed are folded into one email each"
     with transaction(planned_2027) as session:
         statuses = Counter(e.status for e in session.execute(select(EmailMessage)).scalars())
-    assert statuses == Counter({"sent": report.sent})
+    assert statuses["sent"] == report.sent and set(statuses) <= {"sent", "superseded"}
     police = server.mailbox.to(POLICE)
     # 1 April's "new" digest, delayed by the outage, arrives once; the days in between
     # carried nothing new for the police.
@@ -201,6 +203,71 @@ def test_no_email_carries_a_cases_private_notes(planned_2027: str, framework: Fr
     unit = smtp.mailbox.to(BUSINESS_UNIT)
     assert any("RR-2027-002: Serious Incident / Rapid Review" in _text(m) for m in unit), "the business unit hears of the case by reference"
     for message in smtp.mailbox.messages:
-        raw = message.as_string()
-        assert canary not in raw and "Ottoline" not in raw
+        decoded = message["Subject"] + _text(message) + _html(message)
+        assert canary not in decoded and "Ottoline" not in decoded and "Ottoline" not in message.as_string()
         assert "RR-2027-002" not in message["Subject"]
+
+
+def test_a_refused_recipient_does_not_block_the_others_and_is_given_up_in_the_end(planned_2027: str, framework: Framework, smtp: SmtpServer) -> None:
+    import smtplib
+
+    from qaframework.persistence.outbox import MAX_ATTEMPTS
+    from qaframework.persistence.task_status import open_started_tasks
+
+    day = date(2027, 4, 1)
+    with transaction(planned_2027) as session:
+        open_started_tasks(session=session, on=day, actor="test")
+        queue_reminders(session=session, framework=framework, since=None, today=day)
+    with transaction(planned_2027) as session:
+        assemble_digests(session=session, today=day, domain="sscp.qaframework")
+    real = SmtpTransport("127.0.0.1", smtp.port, security="none")
+
+    class RefusesThePolice:
+        def send(self, message):  # type: ignore[no-untyped-def]
+            if POLICE in message["To"]:
+                raise smtplib.SMTPRecipientsRefused({POLICE: (550, b"no such mailbox")})
+            real.send(message)
+
+    writer = EmailWriter(framework, None, "http://127.0.0.1:4200")
+    report = deliver_pending(planned_2027, writer, RefusesThePolice(), clock=lambda: morning(day))
+    assert report.failed == 1 and report.sent == len(smtp.mailbox.messages) > 1
+    for attempt in range(MAX_ATTEMPTS):
+        deliver_pending(planned_2027, writer, RefusesThePolice(), clock=lambda: morning(day))
+    with transaction(planned_2027) as session:
+        police = session.execute(select(EmailMessage).where(EmailMessage.recipient == POLICE)).scalar_one()
+    assert police.status == "failed" and police.attempts == MAX_ATTEMPTS and "SMTPRecipientsRefused" in (police.last_error or "")
+
+
+def test_work_finished_after_queueing_is_left_out_and_opened_reminders_are_not_lost(planned_2027: str, framework: Framework, smtp: SmtpServer) -> None:
+    from qaframework.persistence.task_status import open_started_tasks
+
+    # check-deadlines ran before open-activities on 1 April: nothing was open yet.
+    with transaction(planned_2027) as session:
+        queue_reminders(session=session, framework=framework, since=None, today=date(2027, 4, 1))
+        open_started_tasks(session=session, on=date(2027, 4, 1), actor="test")
+    # The next morning: the "opened" reminders are still queued, and CSC has sent its
+    # audit return between queueing and sending.
+    with transaction(planned_2027) as session:
+        queue_reminders(session=session, framework=framework, since=date(2027, 4, 1), today=date(2027, 4, 2))
+        audit_q1 = session.execute(select(Occurrence.id).where(Occurrence.key == "multi-agency-audit/2027-04")).scalar_one()
+        session.execute(update(Task).where(Task.occurrence_id == audit_q1, Task.assignee_key == "somerset-csc").values(status="submitted"))
+    with transaction(planned_2027) as session:
+        assemble_digests(session=session, today=date(2027, 4, 2), domain="sscp.qaframework")
+    deliver_pending(planned_2027, EmailWriter(framework, None, "http://x"), SmtpTransport("127.0.0.1", smtp.port, security="none"), clock=lambda: morning(date(2027, 4, 2)))
+    police = smtp.mailbox.to(POLICE)
+    assert len(police) == 1 and "Multi-Agency Audit (Q1)" in _text(police[0])
+    (csc,) = smtp.mailbox.to(CSC)
+    assert "Multi-Agency Audit" not in _text(csc) and "Practitioner survey" in _text(csc)
+    assert police[0]["Reply-To"] == f"SSCP Business Unit <{BUSINESS_UNIT}>"
+
+
+def test_an_activity_overrides_only_what_it_sets(framework: Framework) -> None:
+    from dataclasses import replace as dc_replace
+
+    rapid = framework.reminder_policy("rapid-review")
+    assert (rapid.escalate_after, rapid.escalate_to) == (1, ["executive", "business-unit"])
+    assert rapid.before_due == framework.document.reminders.before_due
+    changed_doc = framework.document.model_copy(update={"reminders": framework.document.reminders.model_copy(update={"before_due": [15, 5], "max_messages": 4})})
+    changed = dc_replace(framework, document=changed_doc)
+    assert changed.reminder_policy("rapid-review").before_due == [15, 5]
+    assert changed.reminder_policy("rapid-review").max_messages == 4

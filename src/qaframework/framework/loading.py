@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from qaframework.errors import FrameworkFileError
-from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, Roster
+from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, ReminderPolicy, Roster
 
 #: Deadline rules the software itself relies on (the statutory clock chain).
 REQUIRED_DEADLINE_RULES = ("panel-notification", "rapid-review", "cspr")
@@ -114,6 +114,15 @@ class Framework:
     @property
     def bodies(self) -> dict[str, Body]:
         return self.document.bodies
+
+    def reminder_policy(self, activity_key: str) -> ReminderPolicy:
+        """The framework's reminder policy, with the activity's own settings over it."""
+        base = self.document.reminders
+        activity = self.document.activities.get(activity_key)
+        if activity is None or activity.reminders is None:
+            return base
+        own = activity.reminders
+        return base.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
 
     @property
     def deadline_rules(self) -> dict[str, DeadlineRule]:

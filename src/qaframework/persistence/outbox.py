@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -49,11 +50,13 @@ def recipient_of(framework: Framework, kind: str, key: str) -> str | None:
 
 
 def queue_reminders(*, session: Session, framework: Framework, since: date | None, today: date) -> int:
-    """Queue every reminder and escalation that fell due after ``since`` up to ``today``
-    (only today's when there is no previous run). Returns how many rows were new."""
+    """Queue every reminder and escalation due by ``today`` that is not queued yet (a task
+    opened after yesterday's check still gets its "opened" reminder). Returns how many
+    rows were new. ``since`` (the last run) is kept for the record; the unique key
+    (task, stage, recipient) is what makes a repeated run add nothing."""
     wd = working_day_calendar(framework)
     zone = ZoneInfo(framework.document.partnership.timezone)
-    first = since + timedelta(days=1) if since is not None and since < today else today
+    first = date.min
     rows = session.execute(
         select(Task, Occurrence.activity)
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
@@ -61,8 +64,7 @@ def queue_reminders(*, session: Session, framework: Framework, since: date | Non
     ).all()
     new: list[dict[str, object]] = []
     for task, activity_key in rows:
-        activity = framework.activities.get(activity_key)
-        policy = (activity.reminders if activity and activity.reminders else None) or framework.document.reminders
+        policy = framework.reminder_policy(activity_key)
         recipient = recipient_of(framework, task.assignee_kind, task.assignee_key)
         if recipient:
             opened_on = task.opened_on or _local_date(task.opened_at, zone)
@@ -83,9 +85,25 @@ def message_id_for(recipient: str, kind: str, day: date, domain: str) -> str:
     return f"<{kind}.{day:%Y%m%d}.{digest}@{domain}>"
 
 
-def assemble_digests(*, session: Session, today: date, domain: str) -> int:
+def assemble_digests(*, session: Session, today: date, domain: str, now: datetime | None = None) -> int:
     """Attach pending reminders to today's email for their recipient; returns the number
-    of emails that now have something to send."""
+    of emails that now have something to send.
+
+    Emails of earlier days that were never sent (the server was down) are folded into
+    today's, so nobody gets a pile of stale digests at once; reminders left behind by an
+    email that went without them are picked up again; and only an email no sender has
+    claimed takes new reminders, so nothing is added to an email already being written.
+    """
+    now = now or utc_now()
+    unclaimed = or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now)  # type: ignore[union-attr,operator]
+    stale = select(EmailMessage.id).where(EmailMessage.status == "pending", EmailMessage.digest_date < today, unclaimed)
+    stale_ids = list(session.execute(stale).scalars())
+    if stale_ids:
+        session.execute(update(Reminder).where(Reminder.email_id.in_(stale_ids), Reminder.status == "pending").values(email_id=None))  # type: ignore[union-attr]
+        session.execute(update(EmailMessage).where(EmailMessage.id.in_(stale_ids)).values(status="superseded"))  # type: ignore[union-attr]
+    gone = select(EmailMessage.id).where(EmailMessage.status.in_(("sent", "superseded", "failed")))  # type: ignore[attr-defined]
+    session.execute(update(Reminder).where(Reminder.status == "pending", Reminder.email_id.in_(gone)).values(email_id=None))  # type: ignore[union-attr]
+
     pending = session.execute(
         select(Reminder, Task.status)
         .join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
@@ -107,43 +125,69 @@ def assemble_digests(*, session: Session, today: date, domain: str) -> int:
               "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
             ["recipient", "kind", "digest_date"],
         )
-        email = session.execute(
-            select(EmailMessage).where(EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today)
-        ).scalar_one()
-        if email.status != "pending":
-            continue  # today's email has gone: these wait for tomorrow's
+        email_id = session.execute(
+            select(EmailMessage.id).where(
+                EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today,
+                EmailMessage.status == "pending", unclaimed,
+            )
+        ).scalar_one_or_none()
+        if email_id is None:
+            continue  # today's email has gone, or is being sent: these wait for the next one
         session.execute(
-            update(Reminder).where(Reminder.id.in_(ids), Reminder.email_id.is_(None)).values(email_id=email.id)  # type: ignore[union-attr]
+            update(Reminder).where(Reminder.id.in_(ids), Reminder.email_id.is_(None)).values(email_id=email_id)  # type: ignore[union-attr]
         )
         ready += 1
     return ready
 
 
-def claim_next(*, session: Session, now: datetime, lease: timedelta) -> int | None:
-    """Take the lease on one unsent email; None when there is nothing left to send."""
+#: After this many failed attempts an email is given up (status "failed", with its last
+#: error) rather than retried for ever; the business unit sees it in the database.
+MAX_ATTEMPTS = 10
+
+
+def claim_next(*, session: Session, now: datetime, lease: timedelta, exclude: Iterable[int] = ()) -> tuple[int, datetime] | None:
+    """Take the lease on one unsent email not in ``exclude``; returns its id and the lease
+    (the claim token), or None when there is nothing left to send."""
+    until = now + lease
     free = and_(
         EmailMessage.status == "pending",
         or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now),  # type: ignore[union-attr,operator]
     )
-    for candidate in session.execute(select(EmailMessage.id).where(free).order_by(EmailMessage.id).limit(20)).scalars():
+    skip = list(exclude)
+    query = select(EmailMessage.id).where(free, EmailMessage.id.not_in(skip) if skip else True).order_by(EmailMessage.id).limit(20)  # type: ignore[union-attr]
+    for candidate in session.execute(query).scalars():
         claimed = session.execute(
             update(EmailMessage).where(EmailMessage.id == candidate, free)
-            .values(claimed_until=now + lease, attempts=EmailMessage.attempts + 1)
+            .values(claimed_until=until, attempts=EmailMessage.attempts + 1)
             .returning(EmailMessage.id)
         ).scalar_one_or_none()
         if claimed is not None:
-            return claimed
+            return claimed, until
     return None
 
 
-def mark_sent(*, session: Session, email_id: int, now: datetime) -> None:
-    session.execute(update(EmailMessage).where(EmailMessage.id == email_id).values(status="sent", sent_at=now, claimed_until=None, last_error=None))
-    session.execute(update(Reminder).where(Reminder.email_id == email_id).values(status="sent"))
+def mark_sent(*, session: Session, email_id: int, lease: datetime, reminder_ids: Iterable[int], now: datetime) -> None:
+    """Record the send: only the reminders that were in the email are marked sent."""
+    session.execute(
+        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.claimed_until == lease)
+        .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
+    )
+    ids = list(reminder_ids)
+    if ids:
+        session.execute(update(Reminder).where(Reminder.id.in_(ids)).values(status="sent"))  # type: ignore[union-attr]
 
 
-def mark_failed(*, session: Session, email_id: int, error: str) -> None:
-    """Record why sending failed and release the lease, so the next run tries again."""
-    session.execute(update(EmailMessage).where(EmailMessage.id == email_id).values(last_error=error[:1000], claimed_until=None))
+def mark_failed(*, session: Session, email_id: int, lease: datetime, error: str) -> None:
+    """Record why sending failed and release the lease, so a later run tries again; give
+    up after MAX_ATTEMPTS."""
+    session.execute(
+        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.claimed_until == lease)
+        .values(last_error=error[:1000], claimed_until=None)
+    )
+    session.execute(
+        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.attempts >= MAX_ATTEMPTS, EmailMessage.status == "pending")
+        .values(status="failed")
+    )
 
 
 @dataclass(frozen=True)
@@ -169,17 +213,18 @@ class DigestData:
     kind: str
     day: date
     lines: tuple[DigestLine, ...]
+    reminder_ids: tuple[int, ...] = ()
 
 
 def digest_data(*, session: Session, email_id: int) -> DigestData:
     email = session.execute(select(EmailMessage).where(EmailMessage.id == email_id)).scalar_one()
     rows = session.execute(
-        select(Reminder.stage, Occurrence.activity, Occurrence.title, Occurrence.period, Occurrence.key,
+        select(Reminder.id, Reminder.stage, Occurrence.activity, Occurrence.title, Occurrence.period, Occurrence.key,
                Task.assignee_kind, Task.assignee_key, Task.due, Task.status)
         .join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Reminder.email_id == email_id)
+        .where(Reminder.email_id == email_id, Reminder.status == "pending", Task.status.in_(ACTIVE))  # type: ignore[attr-defined]
         .order_by(Task.due, Occurrence.key, Task.assignee_key)
     ).all()
-    lines = tuple(DigestLine(*row) for row in rows)
-    return DigestData(email.id, email.message_id, email.recipient, email.kind, email.digest_date, lines)  # type: ignore[arg-type]
+    lines = tuple(DigestLine(*row[1:]) for row in rows)
+    return DigestData(email.id, email.message_id, email.recipient, email.kind, email.digest_date, lines, tuple(r[0] for r in rows))  # type: ignore[arg-type]

@@ -129,21 +129,45 @@ class ReturnSubmission(SQLModel, table=True):
 
 
 class ReviewCase(SQLModel, table=True):
-    """A serious incident and the reviews that follow it, known only by its reference."""
+    """A serious incident and the reviews that follow it, known only by its reference.
+
+    ``private_notes`` and ``decision_rationale`` may hold case details: they never leave
+    the database (no Prefect parameter, artifact or log, no feed, no email).
+    """
 
     __tablename__ = "review_case"
 
     id: Optional[int] = Field(default=None, primary_key=True)
     reference: str = Field(max_length=32, unique=True, index=True)
     kind: str = Field(max_length=32)  # rapid-review | cspr | thematic-review
+    financial_year: int = 0
+    number: int = 0
     incident_date: Optional[date] = None
     aware_date: date
     notified_date: Optional[date] = None
     decision: Optional[str] = Field(default=None, max_length=32)
+    decision_rationale: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     status: str = Field(default="open", max_length=16)
+    #: The Prefect flow run that opened the case, so a re-run of it finds the same case.
+    opened_by_run: Optional[str] = Field(default=None, max_length=64, unique=True)
     # Private: never a Prefect parameter, artifact, log line, feed item or email.
     private_notes: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
+class ReviewStage(SQLModel, table=True):
+    """One stage of a case's clock chain: when it is due, and when it was done."""
+
+    __tablename__ = "review_stage"
+    __table_args__ = (UniqueConstraint("case_id", "stage", name="uq_review_stage"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="review_case.id", index=True)
+    stage: str = Field(max_length=40)
+    due: Optional[date] = None
+    done_on: Optional[date] = None
+    signed_by: Optional[str] = Field(default=None, max_length=120)
+    recorded_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
 
 
 class Reminder(SQLModel, table=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,9 +21,12 @@ from qaframework.persistence.tables import utc_now
 from qaframework.reminders.emails import EmailWriter, who_is
 from qaframework.reminders.transport import Transport
 
-#: Failures that mean the server is unreachable: stop this run and let the next retry.
-#: (Other failures, such as a refused recipient, are recorded and the run goes on.)
-UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+def server_unusable(exc: BaseException) -> bool:
+    """Failures that would fail for every email (no connection, refused login, TLS): stop
+    this run and let the next retry. Others (a refused recipient) only skip that email."""
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError, ssl.SSLError, socket.gaierror)):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 @dataclass
@@ -43,26 +47,33 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send every unsent email (up to ``limit``); stop at the first unreachable server."""
     report = DeliveryReport()
+    tried: list[int] = []
     for _ in range(limit):
         with transaction(database_url) as session:
-            email_id = claim_next(session=session, now=clock(), lease=lease)
-        if email_id is None:
+            claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried)
+        if claim is None:
             break
+        email_id, token = claim
+        tried.append(email_id)
         with transaction(database_url) as session:
             data = digest_data(session=session, email_id=email_id)
+        if not data.lines:  # everything in it was finished since: nothing to say
+            with transaction(database_url) as session:
+                mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=(), now=clock())
+            continue
         recipient = who_is(writer.framework, data.recipient)
         message = writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock())
         try:
             transport.send(message)
         except Exception as exc:  # noqa: BLE001 - recorded on the email, retried next run
             with transaction(database_url) as session:
-                mark_failed(session=session, email_id=email_id, error=f"{type(exc).__name__}: {exc}")
+                mark_failed(session=session, email_id=email_id, lease=token, error=f"{type(exc).__name__}: {exc}")
             report.failed += 1
             report.errors.append(type(exc).__name__)
-            if isinstance(exc, UNREACHABLE):
+            if server_unusable(exc):
                 break
             continue
         with transaction(database_url) as session:
-            mark_sent(session=session, email_id=email_id, now=clock())
+            mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=data.reminder_ids, now=clock())
         report.sent += 1
     return report

@@ -76,6 +76,7 @@ class EmailWriter:
         self._business_unit = unit.name if unit else f"{self._short} Business Unit"
         default_from = formataddr((self._business_unit, unit.email)) if unit and unit.email else f"{self._short} <noreply@localhost>"
         self._sender = sender or default_from
+        self._reply_to = formataddr((self._business_unit, unit.email)) if unit and unit.email else self._sender
         self._ui_url = ui_url
 
     @property
@@ -92,9 +93,9 @@ class EmailWriter:
         if line.due < day:
             late = self._wd.working_days_between(line.due, day)
             return f"Overdue by {late} working day{'s' if late != 1 else ''}."
-        if line.due == day:
+        if line.due <= day:
             return "Due today."
-        left = self._wd.working_days_between(day, line.due)
+        left = max(self._wd.working_days_between(day, line.due), 1)
         return f"Due in {left} working day{'s' if left != 1 else ''}."
 
     def compose(self, data: DigestData, feed_url: str | None, now: datetime) -> EmailMessage:
@@ -110,6 +111,7 @@ class EmailWriter:
         message["Subject"] = subject
         message["Date"] = format_datetime(now.astimezone(self._zone))
         message["Message-ID"] = data.message_id
+        message["Reply-To"] = self._reply_to
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(text)
         message.add_alternative(html, subtype="html")

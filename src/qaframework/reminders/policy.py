@@ -45,21 +45,23 @@ def reminder_stages(policy: ReminderPolicy, opened_on: date | None, due: date, w
         stages.append((f"overdue-{days}", wd.add_working_days(due, days)))
     if policy.repeat_every and after:
         days = after[-1] + policy.repeat_every
-        while len(stages) < policy.max_messages:
+        while len(stages) < policy.max_messages + len(policy.before_due) + 2:
             stages.append((f"overdue-{days}", wd.add_working_days(due, days)))
             days += policy.repeat_every
     placed = [(name, wd.on_or_before(day)) for name, day in stages]
     if opened_on is not None:
-        # Nothing is "due in 10 days" before the task exists: earlier stages are dropped.
-        placed = [(name, day) for name, day in placed if day >= opened_on]
+        # Nothing is "due in 10 days" before the task exists: earlier stages are dropped
+        # (before the cap is applied, so a short task still gets its full allowance).
+        placed = [(name, day) for name, day in placed if day >= opened_on or name == "opened"]
     placed.sort(key=lambda s: s[1])
     return placed[: policy.max_messages]
 
 
 def escalation_date(policy: ReminderPolicy, due: date, wd: WorkingDayCalendar) -> date:
-    """The day an unfinished task is escalated to the chairs.
+    """The day an unfinished task is escalated to the chairs (at the earliest, the first
+    working day it is overdue).
 
     >>> escalation_date(ReminderPolicy(), date(2027, 4, 30), WorkingDayCalendar())  # over the May bank holiday
     datetime.date(2027, 5, 10)
     """
-    return wd.on_or_before(wd.add_working_days(due, policy.escalate_after)) if policy.escalate_after else due
+    return wd.on_or_before(wd.add_working_days(due, max(policy.escalate_after, 1)))

@@ -1,0 +1,101 @@
+"""Run a serious incident's statutory clock chain, from notification to published review.
+
+Started from the UI with the case's dates, by `qaf rapid-review start`, or by the
+`qaf.serious-incident.notified` event. Each stage is recorded through a form in the
+Prefect UI: the run suspends until someone fills it in (no process waits meanwhile).
+The case lives in our database, so `qaf rapid-review resume REF` picks up a case whose
+run expired or was lost, at the stage where it stood.
+"""
+
+
+from datetime import date
+from typing import Literal
+
+from prefect import flow, get_run_logger
+from prefect.context import get_run_context
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+from pydantic import Field
+
+from qaframework.config import Settings
+from qaframework.reviews.chain import CaseDates
+from tasks.cases import forget_form_answer, open_or_find_case, publish_case_stages, read_case, record
+from tasks.database import prepare_database
+from tasks.framework_file import load_framework_file
+
+#: How long a stage's form waits in the UI before the run expires (the case does not:
+#: `qaf rapid-review resume` starts a new run where it stood).
+FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 200
+
+
+class StageDone(RunInput):
+    """Record the day this stage was done. Do not type names or case details anywhere."""
+
+    done_on: date = Field(description="The day this stage was done")
+
+
+class SignedOff(RunInput):
+    """Record a sign-off. Do not type names or case details anywhere."""
+
+    signed_off_on: date = Field(description="The day it was signed off")
+    signed_by: Literal["Chair of the SSCP Executive", "Independent Scrutineer", "Delegated Executive member"] = Field(
+        description="Who signed it off (their role)")
+
+
+class Decision(RunInput):
+    """The decision after the rapid review. The rationale is kept in the case record only."""
+
+    decision: Literal["cspr", "no-review", "thematic-review"] = Field(description="CSPR, no review, or a thematic review")
+    decided_on: date = Field(description="The day the decision was made")
+    rationale: str = Field(min_length=1, description="Why: kept in the case record, not in Prefect. No names.")
+
+
+FORMS: dict[str, type[RunInput]] = {"done-on": StageDone, "sign-off": SignedOff, "decision": Decision}
+
+
+@flow(name="rapid-review", persist_result=True)
+def rapid_review(
+    aware: date | None = None,
+    notified: date | None = None,
+    incident: date | None = None,
+    reference: str | None = None,
+) -> dict[str, object]:
+    """Open a case (or continue one) and take it through its statutory stages.
+
+    Args:
+        aware: The day the local authority became aware of the serious incident (starts
+            the 5-working-day Panel notification clock).
+        notified: The day the National Panel was notified, if it has been (starts the
+            15-working-day rapid review clock).
+        incident: The day of the incident, if known (used when the partnership's clock
+            starts at the incident).
+        reference: An existing case to continue, e.g. RR-2027-004. Leave blank to open a
+            new case with the dates above.
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    url = settings.effective_database_url
+    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    prepare_database(url)
+    run_id = get_run_context().flow_run.id  # type: ignore[union-attr]
+    if reference is None:
+        if aware is None:
+            raise ValueError("give the day the local authority became aware (aware), or the reference of a case to continue")
+        reference = open_or_find_case(url, framework, CaseDates(incident, aware, notified), str(run_id))
+    view = read_case(url, framework, reference)
+    while view.next_stage is not None:
+        publish_case_stages(view)
+        stage = next(s for s in view.stages if s.key == view.next_stage)
+        logger.info("%s: waiting for %s (due %s)", reference, stage.key, stage.due)
+        key = f"{reference.lower()}-{stage.key}"
+        answer = suspend_flow_run(wait_for_input=FORMS[stage.kind], timeout=FORM_TIMEOUT_SECONDS, key=key)
+        if isinstance(answer, Decision):
+            view = record(url, framework, reference, stage.key, answer.decided_on, answer.decision, answer.rationale, None)
+            forget_form_answer(run_id, f"suspended-{key}-response")
+        elif isinstance(answer, SignedOff):
+            view = record(url, framework, reference, stage.key, answer.signed_off_on, None, None, answer.signed_by)
+        else:
+            view = record(url, framework, reference, stage.key, answer.done_on, None, None, None)  # type: ignore[union-attr]
+    publish_case_stages(view)
+    logger.info("%s is complete", reference)
+    return {"reference": reference, "status": view.status, "decision": view.decision}

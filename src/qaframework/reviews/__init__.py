@@ -1,0 +1,1 @@
+"""Rapid reviews and Child Safeguarding Practice Reviews: the statutory clock chain."""
