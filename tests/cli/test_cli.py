@@ -31,7 +31,7 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert re.match(r"^qaf( [a-z]+)*: error: ", lines[0]), lines[0]
+    assert re.match(r"^qaf( [a-z-]+)*: error: ", lines[0]), lines[0]
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0]
@@ -252,3 +252,38 @@ def test_feeds_issue_list_and_revoke(tmp_path: Path) -> None:
 def test_feeds_public_url_must_be_https(tmp_path: Path) -> None:
     result = qaf("feeds", "issue", "partnership", cwd=tmp_path, env={"QAF_FEEDS_PUBLIC_URL": "http://calendar.example"})
     assert_clean_error(result, "QAF_FEEDS_PUBLIC_URL", "must start with https://")
+
+
+def test_rapid_review_start_record_cases_and_resume(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = str(s.getsockname()[1])
+    env = {"QAF_PREFECT_PORT": nobody}
+    started = qaf("rapid-review", "start", "--aware", "2026-12-14", "--notified", "2026-12-18", cwd=tmp_path, env=env)
+    assert started.returncode == 0, started.stderr
+    assert "Opened case RR-2026-001." in started.stdout
+    assert "National Panel notified" in started.stdout and "due 2026-12-21" in started.stdout and "due 2027-01-13" in started.stdout
+    assert "Prefect is not running here" in started.stdout and "qaf rapid-review resume RR-2026-001" in started.stdout
+    recorded = qaf("rapid-review", "record", "RR-2026-001", "panel-notification", "--on", "2026-12-17", cwd=tmp_path, env=env)
+    assert recorded.returncode == 0 and "done 2026-12-17  on time" in recorded.stdout
+    assert_clean_error(qaf("rapid-review", "record", "RR-2026-001", "decision", "--on", "2027-01-10", cwd=tmp_path, env=env),
+                       "the next stage is rapid-review, not decision")
+    assert_clean_error(qaf("rapid-review", "record", "RR-2099-001", "decision", "--on", "2027-01-10", cwd=tmp_path, env=env), "no case 'RR-2099-001'")
+    cases = qaf("cases", cwd=tmp_path, env=env)
+    assert "RR-2026-001  open" in cases.stdout and "1 open case." in cases.stdout
+    resumed = qaf("rapid-review", "resume", "RR-2026-001", cwd=tmp_path, env=env)
+    assert resumed.returncode == 0 and "-> Rapid review completed" in resumed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("rapid-review", "start", "--aware", "2026-02-30"), "--aware date '2026-02-30' is not a real date"),
+        (("rapid-review", "start", "--aware", "2026-12-14", "--notified", "2026-12-01"), "before the date the local authority became aware"),
+        (("rapid-review", "start"), "the following arguments are required: --aware"),
+    ],
+)
+def test_rapid_review_bad_input(tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:
+    assert_clean_error(qaf(*args, cwd=tmp_path), fragment)

@@ -80,7 +80,7 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         status = subprocess.run([QAF, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Prefect server: healthy" in status.stdout
-        assert "check-deadlines, open-activities, plan-year" in status.stdout
+        assert "check-deadlines, open-activities, plan-year, rapid-review" in status.stdout
 
         deployment = httpx.get(f"{api}/deployments/name/plan-year/plan-year", timeout=10).json()
         run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}}, timeout=10).json()
