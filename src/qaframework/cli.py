@@ -10,7 +10,9 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 from datetime import date
 from typing import NoReturn
 
@@ -112,21 +114,29 @@ def _open_database(settings: Settings):  # -> Engine
     return engine
 
 
-def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Any]:
+    """One transaction on the configured database (created or upgraded first)."""
     from qaframework.persistence.database import session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.repository import sync_directory, write_plan
 
     framework = _framework(args, settings)
     fy = _financial_year(args, framework)
     as_of = parse_date(args.as_of, "--as-of date") if args.as_of else today_in(framework.document.partnership.timezone)
     occurrences = plan_financial_year(framework, fy)  # computed before any write
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            sync_directory(session=session, framework=framework)
-            result = write_plan(session=session, occurrences=occurrences, actor=settings.actor, as_of=as_of)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        sync_directory(session=session, framework=framework)
+        result = write_plan(session=session, occurrences=occurrences, actor=settings.actor, as_of=as_of)
     print(
         f"Plan for financial year {fy}: created {result.occurrences_created} occurrences and "
         f"{result.tasks_created} tasks; {result.occurrences_existing} occurrences and "
@@ -136,17 +146,12 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.database import session_scope
     from qaframework.persistence.repository import tasks_for
 
     framework = _framework(args, settings)
     fy = _financial_year(args, framework)
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            rows = tasks_for(session=session, financial_year=fy.start_year)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        rows = tasks_for(session=session, financial_year=fy.start_year)
     if args.json:
         json.dump(
             [
@@ -190,7 +195,6 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.feeds.items import known_scope
     from qaframework.feeds.keys import feed_key
-    from qaframework.persistence.database import session_scope
     from qaframework.persistence.subscriptions import issue_subscription
 
     framework = _framework(args, settings)
@@ -198,12 +202,8 @@ def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
     if scope is None:
         known = sorted(framework.agencies) + sorted(framework.bodies)
         raise QAFrameworkError(f"{args.key!r} is not an agency, a body or 'partnership': expected one of partnership, {', '.join(known)}")
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor, key=feed_key(settings))
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor, key=feed_key(settings))
     https = settings.feeds_base_url + issued.path
     print(f"Feed {issued.public_id} for {scope}. Give these to the named contact; the secret is not shown again.")
     print(f"  {https}")
@@ -215,30 +215,20 @@ def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.database import session_scope
     from qaframework.persistence.subscriptions import revoke_subscription
 
     public_id = args.id.rstrip("/").split("/feeds/")[-1].split("/")[0]
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            scope = revoke_subscription(session=session, public_id=public_id, actor=settings.actor)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        scope = revoke_subscription(session=session, public_id=public_id, actor=settings.actor)
     print(f"Feed {public_id} for {scope} is revoked: its URL now answers 404.")
     return 0
 
 
 def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.database import session_scope
     from qaframework.persistence.subscriptions import list_subscriptions
 
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            rows = list_subscriptions(session=session)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        rows = list_subscriptions(session=session)
     for r in rows:
         state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
         print(f"{r.public_id}  {r.scope:<45}  issued {r.created_at:%Y-%m-%d}  {state}  {r.label}")
@@ -289,7 +279,6 @@ def _start_case_run(settings: Settings, reference: str) -> None:
 
 def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.cases import case_view, open_case
-    from qaframework.persistence.database import session_scope
     from qaframework.reviews.chain import CaseDates
 
     framework = _framework(args, settings)
@@ -298,13 +287,9 @@ def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings) -> int:
         parse_date(args.aware, "--aware date"),
         parse_date(args.notified, "--notified date") if args.notified else None,
     )
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            reference = open_case(session=session, framework=framework, dates=dates, opened_by_run=None, actor=settings.actor)
-            view = case_view(session=session, framework=framework, reference=reference)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        reference = open_case(session=session, framework=framework, dates=dates, opened_by_run=None, actor=settings.actor)
+        view = case_view(session=session, framework=framework, reference=reference)
     print(f"Opened case {reference}. Use only this reference anywhere outside the case record.")
     _print_case(view)
     _start_case_run(settings, reference)
@@ -313,32 +298,22 @@ def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.cases import record_stage
-    from qaframework.persistence.database import session_scope
 
     framework = _framework(args, settings)
     done_on = parse_date(args.on, "--on date")
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
-                                actor=settings.actor, decision=args.decision, rationale=args.rationale, signed_by=args.signed_by)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
+                            actor=settings.actor, decision=args.decision, rationale=args.rationale, signed_by=args.signed_by)
     _print_case(view)
     return 0
 
 
 def cmd_rapid_review_resume(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.cases import case_view
-    from qaframework.persistence.database import session_scope
 
     framework = _framework(args, settings)
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            view = case_view(session=session, framework=framework, reference=args.reference)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        view = case_view(session=session, framework=framework, reference=args.reference)
     _print_case(view)
     if view.next_stage is None:
         print(f"{view.reference} is complete: nothing to resume.")
@@ -349,15 +324,10 @@ def cmd_rapid_review_resume(args: argparse.Namespace, settings: Settings) -> int
 
 def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.cases import case_view, open_case_references
-    from qaframework.persistence.database import session_scope
 
     framework = _framework(args, settings)
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            views = [case_view(session=session, framework=framework, reference=r) for r in open_case_references(session=session)]
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        views = [case_view(session=session, framework=framework, reference=r) for r in open_case_references(session=session)]
     for view in views:
         _print_case(view)
     print(f"{len(views)} open case{'s' if len(views) != 1 else ''}.")
