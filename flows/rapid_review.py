@@ -15,9 +15,10 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from qaframework.config import Settings
+from qaframework.persistence.cases import CaseError
 from qaframework.reviews.chain import CaseDates
 from tasks.cases import forget_form_answer, open_or_find_case, publish_case_stages, read_case, record
 from tasks.database import prepare_database
@@ -31,12 +32,14 @@ FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 200
 class StageDone(RunInput):
     """Record the day this stage was done. Do not type names or case details anywhere."""
 
+    stage: str = Field(description="The stage this form records (filled in for you)")
     done_on: date = Field(description="The day this stage was done")
 
 
 class SignedOff(RunInput):
     """Record a sign-off. Do not type names or case details anywhere."""
 
+    stage: str = Field(description="The stage this form records (filled in for you)")
     signed_off_on: date = Field(description="The day it was signed off")
     signed_by: Literal["Chair of the SSCP Executive", "Independent Scrutineer", "Delegated Executive member"] = Field(
         description="Who signed it off (their role)")
@@ -45,12 +48,18 @@ class SignedOff(RunInput):
 class Decision(RunInput):
     """The decision after the rapid review. The rationale is kept in the case record only."""
 
+    stage: str = Field(description="The stage this form records (filled in for you)")
     decision: Literal["cspr", "no-review", "thematic-review"] = Field(description="CSPR, no review, or a thematic review")
     decided_on: date = Field(description="The day the decision was made")
     rationale: str = Field(min_length=1, description="Why: kept in the case record, not in Prefect. No names.")
 
 
 FORMS: dict[str, type[RunInput]] = {"done-on": StageDone, "sign-off": SignedOff, "decision": Decision}
+
+
+class CaseAnswerRejected(RuntimeError):
+    """A form's answer could not be recorded; the case stands where it was. The message
+    names the case and stage only, never what was typed."""
 
 
 @flow(name="rapid-review", persist_result=True)
@@ -88,14 +97,29 @@ def rapid_review(
         stage = next(s for s in view.stages if s.key == view.next_stage)
         logger.info("%s: waiting for %s (due %s)", reference, stage.key, stage.due)
         key = f"{reference.lower()}-{stage.key}"
-        answer = suspend_flow_run(wait_for_input=FORMS[stage.kind], timeout=FORM_TIMEOUT_SECONDS, key=key)
-        if isinstance(answer, Decision):
-            view = record(url, framework, reference, stage.key, answer.decided_on, answer.decision, answer.rationale, None)
+        form = FORMS[stage.kind].with_initial_data(
+            description=f"{reference}: {stage.title} (due {stage.due or 'not yet known'}). Never type a name or case detail.",
+            stage=stage.key,
+        )
+        try:
+            answer = suspend_flow_run(wait_for_input=form, timeout=FORM_TIMEOUT_SECONDS, key=key)
+        except ValidationError:
+            raise CaseAnswerRejected(f"{reference}: the answer for {stage.key} was not valid; run qaf rapid-review resume {reference} to answer again") from None
+        finally:
+            # The answer is in hand (or unusable): it must not stay in Prefect, where a
+            # rationale could describe the case.
             forget_form_answer(run_id, f"suspended-{key}-response")
-        elif isinstance(answer, SignedOff):
-            view = record(url, framework, reference, stage.key, answer.signed_off_on, None, None, answer.signed_by)
-        else:
-            view = record(url, framework, reference, stage.key, answer.done_on, None, None, None)  # type: ignore[union-attr]
+        if answer.stage != stage.key:  # type: ignore[union-attr]
+            raise CaseAnswerRejected(f"{reference}: an answer for {answer.stage} arrived while {stage.key} was awaited; run qaf rapid-review resume {reference}")  # type: ignore[union-attr]
+        try:
+            if isinstance(answer, Decision):
+                view = record(url, framework, reference, stage.key, answer.decided_on, answer.decision, answer.rationale, None)
+            elif isinstance(answer, SignedOff):
+                view = record(url, framework, reference, stage.key, answer.signed_off_on, None, None, answer.signed_by)
+            else:
+                view = record(url, framework, reference, stage.key, answer.done_on, None, None, None)  # type: ignore[union-attr]
+        except CaseError as exc:
+            raise CaseAnswerRejected(f"{exc}; run qaf rapid-review resume {reference} to answer again") from None
     publish_case_stages(view)
     logger.info("%s is complete", reference)
     return {"reference": reference, "status": view.status, "decision": view.decision}

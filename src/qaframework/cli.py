@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -301,6 +302,12 @@ def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int
 
     framework = _framework(args, settings)
     done_on = parse_date(args.on, "--on date")
+    rationale = args.rationale
+    if args.rationale_file:
+        try:
+            rationale = Path(args.rationale_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QAFrameworkError(f"cannot read the rationale file {args.rationale_file}: {exc}") from None
     with _session(settings) as session:
         view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
                             actor=settings.actor, decision=args.decision, rationale=args.rationale, signed_by=args.signed_by)
@@ -409,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("stage", metavar="STAGE", help="the stage key, e.g. panel-notification, decision")
     r.add_argument("--on", required=True, metavar="DATE", help="the day it was done, YYYY-MM-DD")
     r.add_argument("--decision", choices=["cspr", "no-review", "thematic-review"], help="for the decision stage")
-    r.add_argument("--rationale", help="for the decision stage: kept in the case record only; no names")
-    r.add_argument("--signed-by", help="for sign-offs: the role that signed off")
+    r.add_argument("--rationale", help="for the decision stage: kept in the case record only; no names (use --rationale-file to keep it out of shell history)")
+    r.add_argument("--rationale-file", metavar="FILE", help="read the rationale from a file")
+    r.add_argument("--signed-by", choices=["Chair of the SSCP Executive", "Independent Scrutineer", "Delegated Executive member"], help="for sign-offs: the role that signed off (a role, never a name)")
     add_framework(r)
     r.set_defaults(handler=cmd_rapid_review_record)
     r = rr.add_parser("resume", help="start a new run for a case where it stood", description="Start a new Prefect run for a case whose run expired or was lost; it continues at the stage where the case stands.")

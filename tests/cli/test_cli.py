@@ -261,13 +261,19 @@ def test_rapid_review_start_record_cases_and_resume(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         nobody = str(s.getsockname()[1])
     env = {"QAF_PREFECT_PORT": nobody}
-    started = qaf("rapid-review", "start", "--aware", "2026-12-14", "--notified", "2026-12-18", cwd=tmp_path, env=env)
+    started = qaf("rapid-review", "start", "--aware", "2026-12-14", cwd=tmp_path, env=env)
     assert started.returncode == 0, started.stderr
     assert "Opened case RR-2026-001." in started.stdout
-    assert "National Panel notified" in started.stdout and "due 2026-12-21" in started.stdout and "due 2027-01-13" in started.stdout
+    assert "National Panel notified" in started.stdout and "due 2026-12-21" in started.stdout
     assert "Prefect is not running here" in started.stdout and "qaf rapid-review resume RR-2026-001" in started.stdout
-    recorded = qaf("rapid-review", "record", "RR-2026-001", "panel-notification", "--on", "2026-12-17", cwd=tmp_path, env=env)
-    assert recorded.returncode == 0 and "done 2026-12-17  on time" in recorded.stdout
+    recorded = qaf("rapid-review", "record", "RR-2026-001", "panel-notification", "--on", "2026-12-18", cwd=tmp_path, env=env)
+    assert recorded.returncode == 0 and "done 2026-12-18  on time" in recorded.stdout
+    # Notified on Friday 18 December: the rapid review is due 15 working days later.
+    assert "Rapid review completed and sent to the National Panel   due 2027-01-13" in recorded.stdout
+    assert_clean_error(qaf("rapid-review", "record", "RR-2026-001", "panel-notification", "--on", "2026-12-17", cwd=tmp_path, env=env),
+                       "already recorded as done on 2026-12-18")
+    assert_clean_error(qaf("rapid-review", "record", "RR-2026-001", "rapid-review", "--on", "2026-12-16", cwd=tmp_path, env=env),
+                       "before the previous stage (2026-12-18)")
     assert_clean_error(qaf("rapid-review", "record", "RR-2026-001", "decision", "--on", "2027-01-10", cwd=tmp_path, env=env),
                        "the next stage is rapid-review, not decision")
     assert_clean_error(qaf("rapid-review", "record", "RR-2099-001", "decision", "--on", "2027-01-10", cwd=tmp_path, env=env), "no case 'RR-2099-001'")

@@ -56,7 +56,7 @@ def test_stages_go_in_order_and_tasks_follow(database_url: str, framework: Frame
 
 def test_an_overdue_stage_is_escalated_to_the_executive_chair_the_next_working_day(database_url: str, framework: Framework) -> None:
     prepare(database_url)
-    ref = _open(database_url, framework, date(2026, 12, 14), date(2026, 12, 18))
+    ref = _open(database_url, framework, date(2026, 12, 14))
     with transaction(database_url) as session:
         from qaframework.persistence.task_status import mark_overdue_tasks
 
@@ -68,3 +68,18 @@ def test_an_overdue_stage_is_escalated_to_the_executive_chair_the_next_working_d
     assert sorted(escalations) == [("sscp-business-unit@example.org", date(2026, 12, 22)), ("sscp-executive-chair@example.org", date(2026, 12, 22))]
     with transaction(database_url) as session:
         assert case_view(session=session, framework=framework, reference=ref).stages[0].due == date(2026, 12, 21)
+
+
+def test_a_notification_date_given_at_opening_completes_that_stage(database_url: str, framework: Framework) -> None:
+    prepare(database_url)
+    ref = _open(database_url, framework, date(2026, 12, 14), date(2026, 12, 18))
+    with transaction(database_url) as session:
+        view = case_view(session=session, framework=framework, reference=ref, today=date(2027, 1, 14))
+    stages = {s.key: s for s in view.stages}
+    assert stages["panel-notification"].done_on == date(2026, 12, 18) and view.next_stage == "rapid-review"
+    assert stages["rapid-review"].due == date(2027, 1, 13) and stages["rapid-review"].state == "overdue"
+
+
+def test_thematic_reviews_escalate_to_the_executive_too(framework: Framework) -> None:
+    policy = framework.reminder_policy("thematic-review")
+    assert (policy.escalate_after, policy.escalate_to) == (1, ["executive", "business-unit"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -35,10 +35,12 @@ class StageView:
     due: date | None
     done_on: date | None
 
+    today: date | None = None
+
     @property
     def state(self) -> str:
         if self.done_on is None:
-            return "open"
+            return "overdue" if self.due is not None and self.today is not None and self.due < self.today else "open"
         if self.due is None or self.done_on <= self.due:
             return "on time"
         return "late"
@@ -80,6 +82,9 @@ def open_case(*, session: Session, framework: Framework, dates: CaseDates, opene
     if dates.incident is not None and dates.incident > dates.aware:
         raise CaseError(f"the incident date {dates.incident} is after the date the local authority became aware ({dates.aware})")
     fy = FinancialYear.containing(dates.aware)
+    if session.get_bind().dialect.name == "postgresql":
+        # Numbers are per financial year: serialise allocation within the year.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52520000 + fy.start_year})
     for _ in range(10):
         number = (session.execute(select(func.max(ReviewCase.number)).where(ReviewCase.financial_year == fy.start_year)).scalar() or 0) + 1
         reference = f"RR-{fy.start_year}-{number:03d}"
@@ -94,6 +99,10 @@ def open_case(*, session: Session, framework: Framework, dates: CaseDates, opene
             continue  # another process took that number: take the next
         audit(session=session, actor=actor, action="case-opened", subject=reference)
         sync_stages(session=session, framework=framework, reference=reference)
+        if dates.notified is not None:
+            # The Panel has been notified already: that stage is done, on that day.
+            record_stage(session=session, framework=framework, reference=reference, stage="panel-notification",
+                         done_on=dates.notified, actor=actor)
         return reference
     raise CaseError("could not allocate a case reference: too many cases opened at once, try again")
 
@@ -128,11 +137,12 @@ def sync_stages(*, session: Session, framework: Framework, reference: str) -> No
             "occurrence_id": occurrence_id, "assignee_kind": "body", "assignee_key": stage.holder, "due": due,
             "status": "open", "created_at": now, "updated_at": now, "opened_at": now, "opened_on": case.aware_date,
         }], ["occurrence_id", "assignee_kind", "assignee_key"])
-        finished = stage.key in done
-        session.execute(
-            update(Task).where(Task.occurrence_id == occurrence_id, Task.status.in_(("open", "overdue", "planned")))  # type: ignore[attr-defined]
-            .values(due=due, status="closed" if finished else "open", closed_at=now if finished else None, updated_at=now)
-        )
+        session.execute(update(Task).where(Task.occurrence_id == occurrence_id).values(due=due, updated_at=now))
+        if stage.key in done:
+            session.execute(
+                update(Task).where(Task.occurrence_id == occurrence_id, Task.status.in_(("open", "overdue", "planned")))  # type: ignore[attr-defined]
+                .values(status="closed", closed_at=now)
+            )
 
 
 def record_stage(
@@ -145,12 +155,17 @@ def record_stage(
         raise CaseError(f"unknown stage {stage!r}: expected one of {', '.join(BY_KEY)}")
     done = _done(session, case)
     if stage in done:
+        if done[stage] != done_on or (stage == "decision" and decision != case.decision):
+            raise CaseError(f"{reference}: {stage} is already recorded as done on {done[stage]}; it was not changed")
         return case_view(session=session, framework=framework, reference=reference)
     expected = next_stage(case.decision, done)
     if expected is None or expected.key != stage:
         raise CaseError(f"{reference}: the next stage is {expected.key if expected else 'none (the case is complete)'}, not {stage}")
     if done_on < case.aware_date:
         raise CaseError(f"{reference}: {stage} cannot be done on {done_on}, before the local authority became aware ({case.aware_date})")
+    latest = max(done.values(), default=None)
+    if latest is not None and done_on < latest:
+        raise CaseError(f"{reference}: {stage} cannot be done on {done_on}, before the previous stage ({latest})")
     if stage == "decision":
         if decision not in DECISIONS:
             raise CaseError(f"{reference}: the decision must be one of {', '.join(DECISIONS)}")
@@ -175,11 +190,12 @@ def record_stage(
     return case_view(session=session, framework=framework, reference=reference)
 
 
-def case_view(*, session: Session, framework: Framework, reference: str) -> CaseView:
+def case_view(*, session: Session, framework: Framework, reference: str, today: date | None = None) -> CaseView:
+    """The case's stages; with ``today``, a stage past its due date shows as overdue."""
     case = _case(session, reference)
     rows = {r.stage: r for r in session.execute(select(ReviewStage).where(ReviewStage.case_id == case.id)).scalars()}
     stages = tuple(
-        StageView(s.key, s.title, s.kind, rows[s.key].due if s.key in rows else None, rows[s.key].done_on if s.key in rows else None)
+        StageView(s.key, s.title, s.kind, rows[s.key].due if s.key in rows else None, rows[s.key].done_on if s.key in rows else None, today)
         for s in stages_for(case.decision)
     )
     upcoming = next_stage(case.decision, {s.key: s.done_on for s in stages if s.done_on})
