@@ -4,7 +4,6 @@ writes, and catch-up after downtime."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -22,6 +21,7 @@ from qaframework.persistence.database import transaction
 from qaframework.persistence.repository import count_rows, tasks_for
 from qaframework.persistence.tables import AuditLogEntry, Occurrence, Task
 from qaframework.persistence.watermarks import advance_watermark, read_watermark
+from tests.concurrency import at_once
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,23 +88,7 @@ def test_open_activities_does_nothing_on_a_bank_holiday(qaf_database: str) -> No
 
 
 def test_two_runs_at_once_create_and_open_nothing_twice(qaf_database: str) -> None:
-    results: list[dict] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(open_activities(date(2027, 4, 1)))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert errors == []
+    results = at_once(lambda: open_activities(date(2027, 4, 1)))
     assert sum(r["opened"] for r in results) == 28  # 14 tasks each for April's audit and survey
     occurrences, tasks = _counts(qaf_database)
     assert occurrences == 62

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import date
 
@@ -12,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from qaframework.financial_year import FinancialYear
+from tests.concurrency import at_once
 from qaframework.framework import Framework
 from qaframework.persistence.database import head_revision, migrate, schema_revision, session_scope
 from qaframework.persistence.repository import audit, count_rows, sync_directory, tasks_for, write_plan
@@ -31,22 +31,7 @@ def test_migrations_create_every_table_from_empty(engine: Engine) -> None:
 
 
 def test_two_migrations_at_once_from_empty(engine: Engine) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            migrate(engine)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    at_once(lambda: migrate(engine))
     assert schema_revision(engine) == head_revision(engine)
 
 
@@ -101,22 +86,7 @@ def test_tasks_have_the_planned_due_dates(engine: Engine, framework: Framework) 
 
 def test_two_concurrent_plan_writes_create_no_duplicates(engine: Engine, framework: Framework) -> None:
     migrate(engine)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            _plan(engine, framework, 2028)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    at_once(lambda: _plan(engine, framework, 2028))
     with session_scope(engine) as session:
         keys = [o.key for o in session.execute(select(Occurrence)).scalars()]
         assert len(keys) == len(set(keys)) == len(plan_financial_year(framework, FinancialYear(2028)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date, timedelta
 
@@ -17,6 +16,7 @@ from qaframework.reminders.emails import EmailWriter
 from qaframework.reminders.transport import SmtpTransport
 from qaframework.yearly_plan import start_on_demand
 from qaframework.persistence.repository import write_plan
+from tests.concurrency import at_once
 from tests.reminders.conftest import SmtpServer, free_port, morning, run_day, working_days
 
 POLICE = "safeguarding-returns@police.example.org"
@@ -139,23 +139,8 @@ def test_smtp_down_for_three_runs_then_back_delivers_everything_once(planned_202
 
 def test_concurrent_and_repeated_runs_send_no_duplicate(planned_2027: str, framework: Framework, smtp: SmtpServer) -> None:
     day = date(2027, 4, 1)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            run_day(planned_2027, framework, day, None, smtp.port)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    at_once(lambda: run_day(planned_2027, framework, day, None, smtp.port))
     run_day(planned_2027, framework, day, None, smtp.port)
-    assert errors == []
     recipients = Counter(m["To"] for m in smtp.mailbox.messages)
     assert recipients and max(recipients.values()) == 1
     assert len({m["Message-ID"] for m in smtp.mailbox.messages}) == len(smtp.mailbox.messages)
