@@ -30,7 +30,7 @@ def open_activities(as_of: date | None = None) -> dict[str, object]:
     logger = get_run_logger()
     settings = Settings()
     url = settings.effective_database_url
-    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    framework = load_framework_file(settings.framework_file)
     today = as_of or today_in(framework.document.partnership.timezone)
     if not working_day_calendar(framework).is_working_day(today):
         logger.info("%s is not a working day: nothing opened; the next working-day run catches up", today)

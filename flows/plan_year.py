@@ -29,7 +29,7 @@ def plan_year(financial_year: str | None = None, as_of: date | None = None) -> d
     """
     logger = get_run_logger()
     settings = Settings()
-    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    framework = load_framework_file(settings.framework_file)
     today = as_of or today_in(framework.document.partnership.timezone)
     fy = FinancialYear.parse(financial_year) if financial_year else FinancialYear.containing(today).next()
     prepare_database(settings.effective_database_url)

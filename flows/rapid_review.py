@@ -84,7 +84,7 @@ def rapid_review(
     logger = get_run_logger()
     settings = Settings()
     url = settings.effective_database_url
-    framework = load_framework_file(str(settings.framework_file) if settings.framework_file else None)
+    framework = load_framework_file(settings.framework_file)
     prepare_database(url)
     run_id = get_run_context().flow_run.id  # type: ignore[union-attr]
     if reference is None:

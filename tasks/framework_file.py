@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import task
 from prefect.cache_policies import NONE
 
@@ -9,6 +11,6 @@ from qaframework.framework import Framework, load_framework
 
 
 @task(name="load-framework", cache_policy=NONE)
-def load_framework_file(path: str | None) -> Framework:
+def load_framework_file(path: Path | None) -> Framework:
     """No retries: a broken framework file needs a person, not another attempt."""
     return load_framework(path)

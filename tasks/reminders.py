@@ -13,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from qaframework.config import Settings
+from qaframework.feeds.items import agency_scope, body_scope
 from qaframework.feeds.keys import feed_key
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
@@ -48,6 +49,10 @@ def transport_for(settings: Settings) -> Transport:
     return OutboxFolder(settings.effective_outbox_dir)
 
 
+def feed_scopes(framework: Framework) -> list[str]:
+    return [agency_scope(k) for k in framework.agencies] + [body_scope(k) for k in framework.bodies]
+
+
 class UnsentEmails(RuntimeError):
     """Some emails could not be sent this attempt; they stay in the outbox."""
 
@@ -59,10 +64,11 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
     with transaction(url) as session:
         assemble_digests(session=session, today=today, domain=domain)
     key = feed_key(settings)
+    with transaction(url) as session:  # one read for every agency's feed, not one per email
+        paths = {scope: current_feed_path(session=session, scope=scope, key=key) for scope in feed_scopes(framework)}
 
     def feed_url(scope: str) -> str | None:
-        with transaction(url) as session:
-            path = current_feed_path(session=session, scope=scope, key=key)
+        path = paths.get(scope)
         return settings.feeds_base_url + path if path else None
 
     writer = EmailWriter(framework, settings.email_from, settings.effective_ui_url)

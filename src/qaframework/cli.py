@@ -118,14 +118,11 @@ def _open_database(settings: Settings):  # -> Engine
 @contextmanager
 def _session(settings: Settings) -> Iterator[Any]:
     """One transaction on the configured database (created or upgraded first)."""
-    from qaframework.persistence.database import session_scope
+    from qaframework.persistence.database import prepare, transaction
 
-    engine = _open_database(settings)
-    try:
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    prepare(settings.effective_database_url)
+    with transaction(settings.effective_database_url) as session:
+        yield session
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -50,7 +50,7 @@ class OccurrenceFacts:
     window_start: date
     window_end: date
     due: date | None
-    starts_at: datetime | None  # UTC (naive values are UTC)
+    starts_at: datetime | None  # aware, UTC
     ends_at: datetime | None
 
 
@@ -105,8 +105,7 @@ class FeedItem:
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    """Stored timestamps are aware UTC (see persistence.tables.UtcDateTime)."""
     return moment.astimezone(zone)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
 from sqlmodel import Session
@@ -22,12 +22,6 @@ from qaframework.persistence.repository import insert_ignoring_duplicates
 from qaframework.persistence.tables import CalendarItemVersion, FeedState
 
 CANCELLED = "cancelled"
-
-
-def _aware(moment: datetime) -> datetime:
-    """Stored timestamps in UTC (SQLite returns them without a zone, PostgreSQL in the
-    session's zone)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _departed(row: CalendarItemVersion, item: FeedItem, now: datetime) -> dict[str, str]:
@@ -78,9 +72,9 @@ def sync_versions(
     oldest_kept = now - timedelta(days=retention_days)
     refreshed = select(CalendarItemVersion).execution_options(populate_existing=True)
     for row in session.execute(refreshed).scalars():
-        last_modified = _aware(row.last_modified)
+        last_modified = row.last_modified
         if row.cancelled_at is not None:
-            if _aware(row.cancelled_at) >= oldest_kept:
+            if row.cancelled_at >= oldest_kept:
                 item = FeedItem.from_payload(json.loads(row.payload))
                 shown.append((item, ItemVersion(row.sequence, last_modified, True), row.content_hash + CANCELLED))
             continue
@@ -103,10 +97,10 @@ def feed_last_modified(*, session: Session, scope: str, body_hash: str, now: dat
     if row is None:
         insert_ignoring_duplicates(session, FeedState, [{"scope": scope, "body_hash": body_hash, "last_modified": now}], ["scope"])
     elif row.body_hash != body_hash:
-        moved = max(now, _aware(row.last_modified) + timedelta(seconds=1))
+        moved = max(now, row.last_modified + timedelta(seconds=1))
         session.execute(
             update(table).where(and_(table.c.scope == scope, table.c.body_hash == row.body_hash))
             .values(body_hash=body_hash, last_modified=moved)
         )
     stored = session.execute(select(FeedState.last_modified).where(FeedState.scope == scope).execution_options(populate_existing=True)).scalar_one()
-    return _aware(stored)
+    return stored

@@ -17,7 +17,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
@@ -33,11 +33,7 @@ ACTIVE = ("open", "overdue")
 
 
 def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(zone).date()
+    return moment.astimezone(zone).date() if moment is not None else None
 
 
 def recipient_of(framework: Framework, kind: str, key: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -31,12 +31,7 @@ def assignee_names(*, session: Session) -> dict[str, str]:
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """Stored timestamps are UTC (SQLite hands them back without a zone)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(zone)
+    return moment.astimezone(zone) if moment is not None else None
 
 
 def calendar_items(*, session: Session, start: date, end: date, zone: str) -> list[CalendarItem]:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Optional
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -20,8 +21,31 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UtcDateTime(TypeDecorator):  # type: ignore[type-arg]
+    """A timestamp that is always UTC and always aware, on every database.
+
+    SQLite keeps no zone (it hands back naive values) and PostgreSQL answers in the
+    session's zone; normalising here means no reader has to remember either.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @staticmethod
+    def _utc(value: Optional[datetime]) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+    def process_bind_param(self, value: Optional[datetime], dialect: object) -> Optional[datetime]:
+        return self._utc(value)
+
+    def process_result_value(self, value: Optional[datetime], dialect: object) -> Optional[datetime]:
+        return self._utc(value)
+
+
 def _timestamp(nullable: bool = False, **kwargs: object) -> object:
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable), **kwargs)
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable), **kwargs)
 
 
 class AgencyBase(SQLModel):
@@ -101,12 +125,6 @@ class Task(TaskBase, table=True):
     submitted_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
     closed_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
 
-
-class TaskPublic(TaskBase):
-    """What leaves the system about a task (feeds, dashboards)."""
-
-    id: int
-    occurrence_key: str
 
 
 class ReturnSubmission(SQLModel, table=True):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from qaframework.persistence.database import transaction
+from qaframework.persistence.database import make_engine, session_scope
 from qaframework.persistence.outbox import claim_next, digest_data, mark_failed, mark_sent
 from qaframework.persistence.tables import utc_now
 from qaframework.reminders.emails import EmailWriter, who_is
@@ -45,20 +45,32 @@ def deliver_pending(
     lease: timedelta = timedelta(minutes=10),
     limit: int = 1000,
 ) -> DeliveryReport:
-    """Send every unsent email (up to ``limit``); stop at the first unreachable server."""
+    """Send every unsent email (up to ``limit``); stop at the first unreachable server.
+
+    Each claim, read and mark is its own short transaction (so a crash loses as little as
+    possible), on one engine for the whole run.
+    """
+    engine = make_engine(database_url)
+    try:
+        return _deliver(engine, writer, transport, feed_url_for, clock, lease, limit)
+    finally:
+        engine.dispose()
+
+
+def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> DeliveryReport:  # type: ignore[no-untyped-def]
     report = DeliveryReport()
     tried: list[int] = []
     for _ in range(limit):
-        with transaction(database_url) as session:
+        with session_scope(engine) as session:
             claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried)
         if claim is None:
             break
         email_id, token = claim
         tried.append(email_id)
-        with transaction(database_url) as session:
+        with session_scope(engine) as session:
             data = digest_data(session=session, email_id=email_id)
         if not data.lines:  # everything in it was finished since: nothing to say
-            with transaction(database_url) as session:
+            with session_scope(engine) as session:
                 mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=(), now=clock())
             continue
         recipient = who_is(writer.framework, data.recipient)
@@ -66,14 +78,14 @@ def deliver_pending(
         try:
             transport.send(message)
         except Exception as exc:  # noqa: BLE001 - recorded on the email, retried next run
-            with transaction(database_url) as session:
+            with session_scope(engine) as session:
                 mark_failed(session=session, email_id=email_id, lease=token, error=f"{type(exc).__name__}: {exc}")
             report.failed += 1
             report.errors.append(type(exc).__name__)
             if server_unusable(exc):
                 break
             continue
-        with transaction(database_url) as session:
+        with session_scope(engine) as session:
             mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=data.reminder_ids, now=clock())
         report.sent += 1
     return report
