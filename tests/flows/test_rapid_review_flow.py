@@ -35,19 +35,24 @@ def served() -> Iterator[None]:
     triggers = [DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec["triggers"]]
     runner = Runner(query_seconds=1)
     started = threading.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
 
     def serve() -> None:
         async def main() -> None:
+            loops.append(asyncio.get_running_loop())
             await runner.aadd_flow(rapid_review, name="rapid-review", triggers=triggers)
             started.set()
             await runner.start()
 
         asyncio.run(main())
 
-    threading.Thread(target=serve, daemon=True).start()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
     assert started.wait(60)
     yield
-    runner.stop() if hasattr(runner, "stop") else None
+    # Stop the runner on its own event loop, so no polling outlives these tests.
+    asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(timeout=60)
+    thread.join(timeout=60)
 
 
 def _client():  # type: ignore[no-untyped-def]

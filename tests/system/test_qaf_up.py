@@ -59,6 +59,19 @@ def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> 
     raise AssertionError(f"never printed {text!r}; output so far: {seen}")
 
 
+def api_call(method: str, url: str, **kwargs: object) -> dict:
+    """A Prefect API call, tried again while the SQLite-backed server is busy (its
+    scheduler writes at start-up), failing with the server's own answer."""
+    response = None
+    for _ in range(10):
+        response = httpx.request(method, url, timeout=30, **kwargs)  # type: ignore[arg-type]
+        if response.status_code < 500:
+            break
+        time.sleep(1)
+    assert response is not None and response.is_success, f"{method} {url}: {response.status_code if response else '-'} {response.text if response else ''}"
+    return response.json()
+
+
 def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     data = tmp_path / "qaf-data"
@@ -82,8 +95,8 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         assert "Prefect server: healthy" in status.stdout
         assert "check-deadlines, open-activities, plan-year, rapid-review" in status.stdout
 
-        deployment = httpx.get(f"{api}/deployments/name/plan-year/plan-year", timeout=10).json()
-        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}}, timeout=10).json()
+        deployment = api_call("GET", f"{api}/deployments/name/plan-year/plan-year")
+        run = api_call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}})
         deadline = time.monotonic() + 240
         state = None
         while time.monotonic() < deadline:
