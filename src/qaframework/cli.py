@@ -427,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_framework(p)
     p.set_defaults(handler=cmd_cases)
 
+    from qaframework.cli_returns import add_returns_parser
+
+    add_returns_parser(sub, _OneLineParser, add_framework, _session)
+
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
     u = db.add_parser("upgrade", help="create or upgrade the database schema", description="Apply migrations so the database (empty or older) has the newest schema.")

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from qaframework.errors import FrameworkFileError
+from qaframework.framework.return_types import ReturnType
 from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, ReminderPolicy, Roster
 
 #: Deadline rules the software itself relies on (the statutory clock chain).
@@ -128,6 +129,13 @@ class Framework:
     def deadline_rules(self) -> dict[str, DeadlineRule]:
         return self.document.deadline_rules
 
+    def return_type_for(self, activity_key: str) -> tuple[str, "ReturnType"] | None:
+        """The return type (key and definition) that answers an activity's tasks, if any."""
+        for key, rt in self.document.returns.items():
+            if activity_key in rt.activities:
+                return key, rt
+        return None
+
     def agencies_selected(self, selection: str | list[str]) -> list[str]:
         """Agency keys picked by an activity's ``assignees.agencies``, in roster order."""
         if selection == "none":
@@ -206,3 +214,24 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
                     raise FrameworkFileError(file, f"activities.{key}.assignees.agencies[{i}]", f"{sel!r} is neither an agency key nor an agency type in the roster")
         if activity.due.rule == "deadline-rule" and activity.due.name not in doc.deadline_rules:
             raise FrameworkFileError(file, f"activities.{key}.due.name", f"{activity.due.name!r} is not a deadline rule: expected one of {', '.join(sorted(doc.deadline_rules))}")
+    _cross_check_returns(file, doc, agency_keys | agency_types)
+
+
+def _cross_check_returns(file: str, doc: FrameworkDocument, agencies: set[str]) -> None:
+    """Each return type answers real activities (one return type each), its measures'
+    groups exist and its providers are in the roster."""
+    taken: dict[str, str] = {}
+    for key, rt in doc.returns.items():
+        for i, activity in enumerate(rt.activities):
+            if activity not in doc.activities:
+                raise FrameworkFileError(file, f"returns.{key}.activities[{i}]", f"{activity!r} is not an activity: expected one of {', '.join(sorted(doc.activities))}")
+            if activity in taken:
+                raise FrameworkFileError(file, f"returns.{key}.activities[{i}]", f"{activity!r} already takes the return {taken[activity]!r}: an activity takes one return type")
+            taken[activity] = key
+        if rt.kind == "dataset":
+            for mkey, measure in rt.measures.items():
+                if measure.group not in rt.groups:
+                    raise FrameworkFileError(file, f"returns.{key}.measures.{mkey}.group", f"{measure.group!r} is not a group: expected one of {', '.join(sorted(rt.groups))}")
+                for i, provider in enumerate(measure.provided_by):
+                    if provider not in agencies:
+                        raise FrameworkFileError(file, f"returns.{key}.measures.{mkey}.provided_by[{i}]", f"{provider!r} is neither an agency key nor an agency type in the roster")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import time as TimeOfDay
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 MONTHS: tuple[str, ...] = (
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -19,7 +19,8 @@ MonthName = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep
 WeekdayName = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+from qaframework.framework.base import Key, Strict
+from qaframework.framework.return_types import ReturnType
 
 #: How many occurrences a year each cadence has; None means "any number" or "not planned".
 CADENCE_COUNTS: dict[str, int | None] = {
@@ -51,10 +52,6 @@ def month_number(name: str) -> int:
 def fy_month_index(month: int) -> int:
     """Position of a calendar month in the financial year: April is 0, March is 11."""
     return (month - 4) % 12
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DeadlineRule(Strict):
@@ -366,4 +363,6 @@ class FrameworkDocument(Strict):
     activities: dict[Key, Activity] = Field(min_length=1)
     feeds: FeedSettings = FeedSettings()
     reminders: ReminderPolicy = ReminderPolicy()
+    #: What partner agencies send back for an activity (section 4.2 of the framework).
+    returns: dict[Key, ReturnType] = Field(default_factory=dict)
 

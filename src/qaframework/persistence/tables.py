@@ -12,7 +12,7 @@ which never leaves the database.
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -128,22 +128,41 @@ class Task(TaskBase, table=True):
 
 
 class ReturnSubmission(SQLModel, table=True):
-    """A partner's return, accepted or rejected; every version is kept, nothing dropped."""
+    """A partner's return, accepted or rejected; every version is kept, nothing dropped.
+
+    ``version`` counts a task's submissions, accepted or rejected (0 when no task could be
+    matched). ``dedupe_key`` (task and content fingerprint) makes receiving the same file
+    twice, from a re-run or a second sweep of the inbox, a no-op. ``original`` keeps the
+    file as it was sent; ``reasons`` (JSON) say where each problem is and what was expected.
+    """
 
     __tablename__ = "return_submission"
-    __table_args__ = (UniqueConstraint("task_id", "version", name="uq_return_version"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "version", name="uq_return_version"),
+        UniqueConstraint("dedupe_key", name="uq_return_dedupe"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     task_id: Optional[int] = Field(default=None, foreign_key="task.id", index=True)
-    agency_key: Optional[str] = Field(default=None, max_length=64)
+    agency_key: Optional[str] = Field(default=None, max_length=64, index=True)
+    return_type: Optional[str] = Field(default=None, max_length=64)
     version: int = 1
     status: str = Field(max_length=16)  # accepted | rejected
-    source: str = Field(max_length=32)  # ui | xlsx | csv | json | inbox
+    source: str = Field(max_length=32)  # ui | cli | inbox
+    file_format: str = Field(default="", max_length=8)  # xlsx | csv | json | form
     original_filename: Optional[str] = Field(default=None, max_length=260)
+    fingerprint: str = Field(default="", max_length=64)
+    dedupe_key: Optional[str] = Field(default=None, max_length=140)
+    size_bytes: int = 0
+    original: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     payload: str = Field(default="", sa_column=Column(Text, nullable=False))
     reasons: str = Field(default="", sa_column=Column(Text, nullable=False))
     late: bool = False
+    actor: str = Field(default="", max_length=120)
     received_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    #: none | pending | sent | no-recipient: telling the named contact what to fix.
+    notice_status: str = Field(default="none", max_length=16)
+    notice_email_id: Optional[int] = Field(default=None, foreign_key="email_message.id")
 
 
 class ReviewCase(SQLModel, table=True):

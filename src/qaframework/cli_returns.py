@@ -1,0 +1,200 @@
+"""``qaf returns``: templates for partners, importing what they send, and where things stand.
+
+An import that is rejected is still stored (with its reasons and the original file), so
+``qaf returns import`` exits 2 having written exactly one row: the rejected record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qaframework.clock import today_in
+from qaframework.config import Settings
+from qaframework.errors import QAFrameworkError
+from qaframework.financial_year import FinancialYear
+from qaframework.framework import Framework, load_framework
+
+EXIT_REJECTED = 2
+
+
+def _framework(args: argparse.Namespace, settings: Settings) -> Framework:
+    return load_framework(getattr(args, "framework", None) or settings.framework_file)
+
+
+def _default_name(reference: str, fmt: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]+", "_", reference) + f".{fmt}"
+
+
+def cmd_template(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.returns import find_return_task
+    from qaframework.returns.templates import template_csv, template_json, template_xlsx
+
+    framework = _framework(args, settings)
+    with session_for(settings) as session:
+        task = find_return_task(session=session, framework=framework, reference=args.task)
+    rt_key, rt = framework.return_type_for(task.activity)  # type: ignore[misc]
+    agency = framework.agencies.get(task.agency_key)
+    agency_type, agency_name = (agency.type, agency.name) if agency else ("", task.agency_key)
+    output = Path(args.output or _default_name(task.reference, args.format))
+    if output.exists() and not args.force:
+        raise QAFrameworkError(f"{output} already exists (it may be a filled-in return): choose another --output, or add --force to replace it")
+    if args.format == "json":
+        data = template_json(rt_key, rt, task, agency_type)
+    elif args.format == "csv":
+        data = template_csv(rt_key, rt, task, agency_type, agency_name)
+    else:
+        data = template_xlsx(rt_key, rt, task, agency_type, agency_name)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise QAFrameworkError(f"cannot write {output}: {exc.strerror}") from None
+    print(f"Wrote {output}: the {rt.title} template for {agency_name}, {task.title} {task.period_label}"
+          + (f", due {task.due:%d %B %Y}" if task.due else "") + ".")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.returns import receive_return
+
+    framework = _framework(args, settings)
+    if args.agency and args.agency not in framework.agencies:
+        raise QAFrameworkError(f"--agency {args.agency!r} is not an agency: expected one of {', '.join(sorted(framework.agencies))}")
+    worst = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise QAFrameworkError(f"cannot read {path}: {exc.strerror}") from None
+        with session_for(settings) as session:
+            stored = receive_return(session=session, framework=framework, data=data, filename=path.name, source="cli",
+                                    actor=settings.actor, agency_hint=args.agency)
+        again = " (this file had been received already: nothing new stored)" if stored.duplicate else ""
+        if stored.status == "accepted":
+            print(f"{path}: accepted as version {stored.version} of {stored.task_reference}" + (" (late)" if stored.late else " (on time)") + again)
+            continue
+        worst = EXIT_REJECTED
+        print(f"qaf: error: {path}: rejected, {len(stored.problems)} problem{'s' if len(stored.problems) != 1 else ''}; "
+              f"kept as submission {stored.id}{again}", file=sys.stderr)
+        for p in stored.problems:
+            print(f"  {p['where']}: {p['expected']}" if p["where"] else f"  {p['expected']}", file=sys.stderr)
+    return worst
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.reporting import assignee_names
+    from qaframework.persistence.return_reports import return_task_facts
+    from qaframework.returns.dashboard import by_activity, by_agency, s11_rag_summary
+
+    framework = _framework(args, settings)
+    today = today_in(framework.document.partnership.timezone)
+    fy = FinancialYear.parse(args.fy) if args.fy else FinancialYear.containing(today)
+    with session_for(settings) as session:
+        facts = return_task_facts(session=session, framework=framework, financial_year=fy.start_year)
+        names = assignee_names(session=session)
+    report = {
+        "financial_year": str(fy),
+        "by_agency": by_agency(facts, names, today),
+        "by_activity": by_activity(facts, today),
+        "tasks": [{"task": f.reference, "due": f.due.isoformat() if f.due else None, "status": f.status,
+                   "versions_accepted": f.accepted_versions, "late": f.first_accepted_late} for f in facts],
+    }
+    for key, rt in framework.document.returns.items():
+        if rt.kind == "s11-self-assessment":
+            report["s11_by_domain"], report["s11_by_agency"] = s11_rag_summary(
+                [f for f in facts if f.activity in rt.activities], {k: d.name for k, d in rt.domains.items()}, names)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Returns for financial year {fy}, as of {today:%d %B %Y}")
+    for title, rows in (("By agency", report["by_agency"]), ("By activity", report["by_activity"]),
+                        ("Section 11 self-assessment by domain", report.get("s11_by_domain", []))):
+        print(f"\n{title}")
+        _print_rows(rows)
+    return 0
+
+
+def _print_rows(rows: list[dict[str, object]]) -> None:
+    if not rows:
+        print("  (none)")
+        return
+    keys = list(rows[0])
+    widths = [max(len(str(k)), *(len(str(r[k])) for r in rows)) for k in keys]
+    print("  " + "  ".join(str(k).ljust(w) for k, w in zip(keys, widths)))
+    for r in rows:
+        print("  " + "  ".join(str(r[k]).ljust(w) for k, w in zip(keys, widths)))
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.return_reports import submissions
+
+    with session_for(settings) as session:
+        lines = submissions(session=session, task_reference=args.task, status="rejected" if args.rejected else None)
+    if args.json:
+        json.dump([{**l.__dict__, "received_at": l.received_at.isoformat()} for l in lines], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for l in lines:
+        late = " late" if l.late and l.status == "accepted" else ""
+        print(f"{l.id:>5}  {l.received_at:%Y-%m-%d %H:%M}  {l.status:<8}{late:<5}  v{l.version:<3} {l.task_reference or '(no task matched)':<60}  {l.source}/{l.file_format}  {l.filename or ''}")
+        for p in l.problems:
+            print(f"         {p['where']}: {p['expected']}" if p["where"] else f"         {p['expected']}")
+    print(f"{len(lines)} submission{'s' if len(lines) != 1 else ''}.")
+    return 0
+
+
+def cmd_original(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.return_reports import original_file
+
+    with session_for(settings) as session:
+        filename, data = original_file(session=session, submission_id=args.id)
+    if data is None:
+        raise QAFrameworkError(f"submission {args.id} ({filename}) was over the size limit: its file was not kept")
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise QAFrameworkError(f"{output} already exists: choose another --output, or add --force to replace it")
+    output.write_bytes(data)
+    print(f"Wrote {output}: submission {args.id} as it was sent ({filename}).")
+    return 0
+
+
+def add_returns_parser(sub: Any, parser_class: type, add_framework: Callable[[Any], None], session_for: Callable[[Settings], Any]) -> None:
+    def bind(handler: Callable[..., int]) -> Callable[[argparse.Namespace, Settings], int]:
+        return lambda args, settings: handler(args, settings, session_for)
+
+    p = sub.add_parser("returns", help="partner agencies' returns: templates, import, status", description="Templates for partner agencies' returns, importing what they send (.xlsx, .csv, .json), and what has been received.")
+    rs = p.add_subparsers(dest="returns_command", required=True, metavar="ACTION", parser_class=parser_class)
+    r = rs.add_parser("template", help="write the template for one agency task", description="Write the return template for one agency's task, pre-filled with the agency, period and what to answer.")
+    r.add_argument("task", metavar="TASK", help="the task reference, e.g. multi-agency-audit/2027-04/avon-somerset-police (see qaf returns status --json)")
+    r.add_argument("--format", choices=["xlsx", "csv", "json"], default="xlsx", help="the file format (default xlsx)")
+    r.add_argument("--output", metavar="FILE", help="where to write it (default: the task reference, in this folder)")
+    r.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    add_framework(r)
+    r.set_defaults(handler=bind(cmd_template))
+    r = rs.add_parser("import", help="import returns from .xlsx, .csv or .json files", description="Import returns. Each file is accepted (the task is marked submitted, on time or late) or rejected with every problem's sheet, row and column; either way it is kept. Exits 2 if any file was rejected.")
+    r.add_argument("files", metavar="FILE", nargs="+")
+    r.add_argument("--agency", metavar="KEY", help="the agency that sent the files, so a file too broken to name its agency can still be answered")
+    add_framework(r)
+    r.set_defaults(handler=bind(cmd_import))
+    r = rs.add_parser("status", help="returns received, outstanding and late, per agency and activity", description="Returns received, outstanding and late per agency and per activity, and the Section 11 Red/Amber/Green summary by domain.")
+    r.add_argument("--fy", metavar="YEAR", help="financial year, e.g. 2027 or 2027/28 (default: the current one)")
+    r.add_argument("--json", action="store_true", help="print JSON")
+    add_framework(r)
+    r.set_defaults(handler=bind(cmd_status))
+    r = rs.add_parser("list", help="list submissions with their reasons", description="List submissions, newest first, with the reasons for any rejection.")
+    r.add_argument("--task", metavar="TASK", help="only this task's submissions")
+    r.add_argument("--rejected", action="store_true", help="only rejected submissions")
+    r.add_argument("--json", action="store_true", help="print JSON")
+    r.set_defaults(handler=bind(cmd_list))
+    r = rs.add_parser("original", help="write out a submission's file as it was sent", description="Write out the file a submission arrived as, exactly as the partner sent it.")
+    r.add_argument("id", metavar="ID", type=int)
+    r.add_argument("--output", metavar="FILE", required=True)
+    r.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    r.set_defaults(handler=bind(cmd_original))

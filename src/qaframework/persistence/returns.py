@@ -1,0 +1,193 @@
+"""Receiving partners' returns: match the task, validate, keep every version, never lose one.
+
+:func:`receive_return` is the one way a return comes in, whatever carried it (the
+Prefect UI form, ``qaf returns import``, the inbox sweep). In one transaction it reads the
+file, finds the task the About sheet names, checks it, and stores a ``ReturnSubmission``:
+
+- accepted: the task is marked submitted (on time or late: the day it arrived in London
+  against the due date); a resubmission becomes the next version and the earlier stay;
+- rejected: stored with its reasons and the original file, and a notice to the agency's
+  named contact is queued. Nothing a partner sent is ever dropped.
+
+Receiving the same content for the same task again (a re-run, a second sweep of the
+inbox, two sweeps at once) finds the row already there and adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from qaframework.errors import QAFrameworkError
+from qaframework.framework import Framework
+from qaframework.persistence.repository import audit
+from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task, utc_now
+from qaframework.returns.documents import Document, read_document
+from qaframework.returns.problems import Problems, ReturnFileUnreadable
+from qaframework.returns.validation import ReturnTask, check_about, check_identity, validate_tables
+
+#: Task statuses a return can still be accepted for.
+RECEIVING = ("planned", "open", "overdue", "submitted")
+
+
+class ReturnTaskError(QAFrameworkError):
+    """A task named for a template or a form does not exist or takes no return."""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    id: int
+    status: str  # accepted | rejected
+    version: int
+    task_reference: str | None
+    agency_key: str | None
+    late: bool
+    problems: list[dict[str, str]]
+    duplicate: bool  # this content had been received for this task already
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _task_rows(session: Session, reference: str):  # type: ignore[no-untyped-def]
+    statement = select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+    if reference.isdigit():
+        return session.execute(statement.where(Task.id == int(reference))).first()
+    occurrence_key, _, assignee = reference.rpartition("/")
+    return session.execute(statement.where(Occurrence.key == occurrence_key, Task.assignee_key == assignee, Task.assignee_kind == "agency")).first()
+
+
+def _as_return_task(task: Task, occurrence: Occurrence) -> ReturnTask:
+    return ReturnTask(
+        task_id=task.id, reference=f"{occurrence.key}/{task.assignee_key}", agency_key=task.assignee_key,  # type: ignore[arg-type]
+        activity=occurrence.activity, title=occurrence.title, financial_year=occurrence.financial_year,
+        period=occurrence.period, window_start=occurrence.window_start, due=task.due, status=task.status,
+    )
+
+
+def find_return_task(*, session: Session, framework: Framework, reference: str) -> ReturnTask:
+    """The agency task ``reference`` names (``multi-agency-audit/2027-04/avon-somerset-police``
+    or a task id), which must take a return."""
+    found = _task_rows(session, reference.strip())
+    if found is None:
+        raise ReturnTaskError(f"no agency task {reference!r}: see qaf returns status or qaf tasks for task references")
+    task, occurrence = found
+    if task.assignee_kind != "agency":
+        raise ReturnTaskError(f"task {reference!r} is held by the body {task.assignee_key}: returns come from partner agencies")
+    if framework.return_type_for(occurrence.activity) is None:
+        raise ReturnTaskError(f"the activity {occurrence.activity} takes no return in {framework.source.name}: add it to a return type's activities")
+    return _as_return_task(task, occurrence)
+
+
+def receive_return(
+    *,
+    session: Session,
+    framework: Framework,
+    data: bytes,
+    filename: str,
+    source: str,
+    actor: str,
+    received_at: datetime | None = None,
+    agency_hint: str | None = None,
+    file_format: str | None = None,
+) -> StoredSubmission:
+    """Read, match, check and store one return; see the module's docstring."""
+    received_at = received_at or utc_now()
+    problems = Problems()
+    task: ReturnTask | None = None
+    agency = agency_hint if agency_hint in framework.agencies else None
+    rt_key: str | None = None
+    payload: dict[str, object] = {}
+    document: Document | None = None
+    try:
+        document = read_document(data, filename)
+    except ReturnFileUnreadable as exc:
+        problems.add(exc.problem.where, exc.problem.expected)
+    if document is not None:
+        about = check_about(document, problems)
+        if about.get("agency"):
+            if about["agency"] in framework.agencies:
+                agency = about["agency"]
+            else:
+                problems.add(document.about["agency"][1], f"is not an agency of the partnership: expected one of {', '.join(sorted(framework.agencies))}")
+        if about.get("task"):
+            try:
+                task = find_return_task(session=session, framework=framework, reference=about["task"])
+            except ReturnTaskError as exc:
+                problems.add(document.about["task"][1], str(exc))
+        if task is not None:
+            agency = task.agency_key
+            rt_key, rt = framework.return_type_for(task.activity)  # type: ignore[misc]
+            if task.status not in RECEIVING:
+                problems.add(document.about["task"][1], f"task {task.reference} is {task.status}: nothing is owed for it; ask the business unit")
+            check_identity(about, document, rt_key, task, problems)
+            agency_type = framework.agencies[task.agency_key].type if task.agency_key in framework.agencies else ""
+            tables = validate_tables(rt, task, agency_type, document, problems)
+            payload = {"return_type": rt_key, "task": task.reference, "agency": task.agency_key, "period": task.period_label, **tables}
+    status = "rejected" if problems else "accepted"
+    reasons = problems.as_list()
+    return _store(
+        session=session, framework=framework, task=task, agency=agency, rt_key=rt_key, status=status,
+        payload=payload if status == "accepted" else {}, reasons=reasons, data=data, filename=filename,
+        source=source, file_format=file_format or (document.format if document else filename.rpartition(".")[2][:8].lower()),
+        actor=actor, received_at=received_at,
+    )
+
+
+def _store(*, session: Session, framework: Framework, task: ReturnTask | None, agency: str | None, rt_key: str | None,
+           status: str, payload: dict, reasons: list[dict[str, str]], data: bytes, filename: str, source: str,
+           file_format: str, actor: str, received_at: datetime) -> StoredSubmission:
+    from qaframework.returns.documents import MAX_BYTES
+
+    digest = fingerprint(data)
+    dedupe_key = f"{task.task_id if task else '-'}:{agency or '-'}:{digest}"
+    zone = ZoneInfo(framework.document.partnership.timezone)
+    late = bool(task and task.due and received_at.astimezone(zone).date() > task.due)
+    dialect = session.get_bind().dialect.name
+    if task is not None and dialect == "postgresql":
+        # A task's versions are numbered in order: serialise numbering within the task.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52540000 + task.task_id})
+    table = ReturnSubmission.__table__  # type: ignore[attr-defined]
+    version = (
+        select(func.coalesce(func.max(table.c.version), 0) + 1).where(table.c.task_id == task.task_id).scalar_subquery()
+        if task is not None else 0
+    )
+    notify = status == "rejected"
+    recipient = framework.agencies[agency].contact.email if agency in framework.agencies else None
+    row = {
+        "task_id": task.task_id if task else None, "agency_key": agency, "return_type": rt_key, "version": version,
+        "status": status, "source": source, "file_format": file_format, "original_filename": filename[-260:],
+        "fingerprint": digest, "dedupe_key": dedupe_key, "size_bytes": len(data),
+        "original": data if len(data) <= MAX_BYTES else None,
+        "payload": json.dumps(payload, sort_keys=True) if payload else "", "reasons": json.dumps(reasons),
+        "late": late, "actor": actor[:120], "received_at": received_at,
+        "notice_status": ("pending" if recipient else "no-recipient") if notify else "none",
+    }
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    new_id = session.execute(
+        insert(table).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    ).scalar_one_or_none()
+    if new_id is None:
+        existing = session.execute(select(ReturnSubmission).where(ReturnSubmission.dedupe_key == dedupe_key)).scalar_one()
+        return StoredSubmission(existing.id, existing.status, existing.version, task.reference if task else None,  # type: ignore[arg-type]
+                                existing.agency_key, existing.late, json.loads(existing.reasons or "[]"), duplicate=True)
+    stored = session.execute(select(ReturnSubmission.version).where(ReturnSubmission.id == new_id)).scalar_one()
+    if status == "accepted" and task is not None:
+        session.execute(
+            update(Task).where(Task.id == task.task_id, Task.status.in_(RECEIVING))  # type: ignore[attr-defined]
+            .values(status="submitted", submitted_at=func.coalesce(Task.submitted_at, received_at), updated_at=utc_now())
+        )
+    audit(
+        session=session, actor=actor, action=f"return-{status}",
+        subject=task.reference if task else f"unmatched {file_format} return",
+        detail={"submission": new_id, "version": stored, "late": late, "problems": len(reasons), "source": source},
+    )
+    return StoredSubmission(new_id, status, stored, task.reference if task else None, agency, late, reasons, duplicate=False)

@@ -1,0 +1,110 @@
+"""What the business unit sees of returns: received, outstanding and late, per agency and
+per activity, and the Section 11 self-assessment's Red / Amber / Green by domain.
+
+Pure functions over plain facts, so the Prefect artifacts and ``qaf returns status``
+show the same figures. Keys, names, counts and dates only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+RAG_ORDER = ("Red", "Amber", "Green")
+
+
+@dataclass(frozen=True)
+class ReturnTaskFacts:
+    """One agency task that takes a return, and what has come in for it."""
+
+    reference: str
+    agency_key: str
+    activity: str
+    title: str
+    period: str  # "2027/28 Q1"
+    due: date | None
+    status: str  # the task's status
+    accepted_versions: int = 0
+    first_accepted_late: bool = False
+    rejected_since_accepted: int = 0  # rejected submissions after the latest accepted one
+    latest_payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def received(self) -> bool:
+        return self.accepted_versions > 0
+
+    @property
+    def outstanding(self) -> bool:
+        return not self.received and self.status in ("open", "overdue")
+
+
+def _row(label_key: str, label: str, facts: list[ReturnTaskFacts], today: date) -> dict[str, object]:
+    opened = [f for f in facts if f.status != "planned" or f.received]
+    return {
+        label_key: label,
+        "expected": len(opened),
+        "received": sum(f.received for f in opened),
+        "received late": sum(f.received and f.first_accepted_late for f in opened),
+        "outstanding": sum(f.outstanding for f in opened),
+        "overdue": sum(f.outstanding and f.due is not None and f.due < today for f in opened),
+        "rejected, awaiting a new version": sum(f.rejected_since_accepted > 0 and not f.received for f in opened),
+    }
+
+
+def by_agency(facts: Iterable[ReturnTaskFacts], names: Mapping[str, str], today: date) -> list[dict[str, object]]:
+    """One row per agency: returns expected so far, received (and late), outstanding, overdue.
+
+    >>> f = [ReturnTaskFacts("a/2027-04/police", "police", "a", "Audit", "2027/28 Q1", date(2027, 4, 30), "submitted", 1, True),
+    ...      ReturnTaskFacts("b/2027-04/police", "police", "b", "Data", "2027/28 Q1", date(2027, 4, 30), "overdue")]
+    >>> by_agency(f, {"police": "Police"}, date(2027, 5, 4))[0]["received late"], by_agency(f, {}, date(2027, 5, 4))[0]["overdue"]
+    (1, 1)
+    """
+    groups: dict[str, list[ReturnTaskFacts]] = {}
+    for f in facts:
+        groups.setdefault(f.agency_key, []).append(f)
+    return [_row("agency", names.get(k, k), v, today) for k, v in sorted(groups.items(), key=lambda kv: names.get(kv[0], kv[0]))]
+
+
+def by_activity(facts: Iterable[ReturnTaskFacts], today: date) -> list[dict[str, object]]:
+    """One row per activity occurrence (an activity in one period)."""
+    groups: dict[tuple[str, str], list[ReturnTaskFacts]] = {}
+    for f in facts:
+        groups.setdefault((f.title, f.period), []).append(f)
+    return [_row("activity", f"{title} {period}", v, today) for (title, period), v in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+
+
+def domain_rag(ratings: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """A domain is Red if any of its standards is not met, Amber if any is partially met.
+
+    >>> domain_rag([{"domain": "d", "rag": "Green"}, {"domain": "d", "rag": "Amber"}, {"domain": "e", "rag": "Green"}])
+    {'d': 'Amber', 'e': 'Green'}
+    """
+    worst: dict[str, str] = {}
+    for r in ratings:
+        current = worst.get(r["domain"], "Green")
+        worst[r["domain"]] = min(current, r["rag"], key=RAG_ORDER.index)
+    return worst
+
+
+def s11_rag_summary(facts: Iterable[ReturnTaskFacts], domains: Mapping[str, str], names: Mapping[str, str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """From each agency's latest accepted self-assessment: per domain, how many standards
+    are Green, Amber and Red across agencies; and per agency, each domain's colour."""
+    per_domain: dict[str, Counter[str]] = {d: Counter() for d in domains}
+    per_agency: list[dict[str, object]] = []
+    for f in sorted(facts, key=lambda f: names.get(f.agency_key, f.agency_key)):
+        ratings = list(f.latest_payload.get("ratings", [])) if f.received else []
+        if not ratings:
+            continue
+        for r in ratings:
+            per_domain.setdefault(r["domain"], Counter())[r["rag"]] += 1
+        colours = domain_rag(ratings)
+        per_agency.append({"agency": names.get(f.agency_key, f.agency_key), "period": f.period, **{domains.get(d, d): colours.get(d, "") for d in domains}})
+    summary = [
+        {"domain": domains.get(d, d), "Green": c["Green"], "Amber": c["Amber"], "Red": c["Red"],
+         "overall": "Red" if c["Red"] else "Amber" if c["Amber"] else "Green" if c["Green"] else "no returns"}
+        for d, c in per_domain.items()
+    ]
+    return summary, per_agency
