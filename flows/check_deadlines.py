@@ -2,8 +2,8 @@
 
 Every working-day morning, after open-activities: tasks past their due date are marked
 overdue; the reminders and escalations that fell due since the last run are queued and
-sent as one digest per person; the compliance dashboard and the next 30 days of the
-calendar are published to the Prefect UI.
+sent as one digest per person; the compliance dashboard, the returns received,
+outstanding and late, and the next 30 days of the calendar are published to the Prefect UI.
 """
 
 
@@ -18,6 +18,8 @@ from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calen
 from tasks.database import due_soon, mark_overdue, prepare_database, record_due, record_processed_through, watermark
 from tasks.framework_file import load_framework_file
 from tasks.reminders import queue_due_reminders, send_reminders
+from tasks.returns import publish_returns_dashboard
+from qaframework.financial_year import FinancialYear
 
 JOB = "check-deadlines"
 #: How far ahead "due soon" looks: the earliest reminder is 10 working days before.
@@ -50,6 +52,7 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     queued = queue_due_reminders(url, framework, since, today)
     publish_compliance_dashboard(url, today, zone, list(framework.agencies))
     publish_upcoming_calendar(url, today, zone)
+    publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
     record_processed_through(url, JOB, today)
     # Reminders go last: everything above is recorded even if the mail server is down, in
     # which case this task retries with backoff, the run fails where the business unit can

@@ -58,6 +58,14 @@ def publish_case_stages(view: CaseView) -> None:
 @task(name="forget-form-answer", cache_policy=NONE, retries=2, retry_delay_seconds=5)
 def forget_form_answer(flow_run_id: UUID, key: str) -> None:
     """Delete a form's answer from Prefect once it is in our database (the rationale may
-    describe the case)."""
+    describe the case). An answer already deleted (a resumed run passing again) is fine."""
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
     with get_client(sync_client=True) as client:
-        client.delete_flow_run_input(flow_run_id=flow_run_id, key=key)
+        try:
+            client.delete_flow_run_input(flow_run_id=flow_run_id, key=key)
+        except ObjectNotFound:
+            pass
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
       ``.eml`` files to ``QAF_OUTBOX_DIR`` (default: ``outbox`` in the data folder).
     - ``QAF_EMAIL_FROM``: the sender (default: the business unit's address in the framework).
     - ``QAF_UI_URL``: the Prefect UI address put in emails to the business unit and chairs.
+    - ``QAF_RETURNS_INBOX``: the folder the inbox sweep takes returns from (default: ``inbox``
+      in the data folder; a subfolder named after an agency key holds that agency's files).
+    - ``QAF_INBOX_SETTLE_SECONDS``: a file changed more recently than this is left for the
+      next sweep (it may still be being copied in).
     """
 
     model_config = SettingsConfigDict(env_prefix="QAF_", extra="ignore")
@@ -62,6 +66,8 @@ class Settings(BaseSettings):
     email_from: str | None = None
     outbox_dir: Path | None = None
     ui_url: str | None = None
+    returns_inbox: Path | None = None
+    inbox_settle_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("feeds_key")
     @classmethod
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
     @property
     def effective_outbox_dir(self) -> Path:
         return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def effective_returns_inbox(self) -> Path:
+        return self.returns_inbox or self.data_dir / "inbox"
 
     @property
     def effective_ui_url(self) -> str:

@@ -41,7 +41,7 @@ def test_calendar_json_contract(tmp_path: Path) -> None:
     result = qaf("calendar", "--fy", "2027", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
-    assert len(items) == 62
+    assert len(items) == 66
     for item in items:
         assert {"activity", "title", "start", "end", "due", "period", "assignees"} <= set(item)
         assert item["period"] in {None, "Q1", "Q2", "Q3", "Q4"}
@@ -59,7 +59,7 @@ def test_calendar_table_is_readable(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "financial year 2027/28 (01 April 2027 to 31 March 2028)" in result.stdout
     assert any(line.startswith("2027-10-01  2027-10-31  2027-10-29  Q3") and "Multi-Agency Audit" in line for line in result.stdout.splitlines())
-    assert "62 occurrences" in result.stdout
+    assert "66 occurrences" in result.stdout
 
 
 def test_calendar_defaults_to_the_current_financial_year(tmp_path: Path) -> None:
@@ -82,11 +82,11 @@ def test_deadline(tmp_path: Path, rule: str, start: str, due: str) -> None:
 def test_plan_twice_creates_nothing_new_and_tasks_lists_them(tmp_path: Path) -> None:
     first = qaf("plan", "--fy", "2027", "--as-of", "2027-03-01", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "created 62 occurrences and" in first.stdout and "0 occurrences and 0 tasks already existed" in first.stdout
+    assert "created 66 occurrences and" in first.stdout and "0 occurrences and 0 tasks already existed" in first.stdout
     assert (tmp_path / ".qaf" / "qaframework.db").exists()
     second = qaf("plan", "--fy", "2027", "--as-of", "2027-03-01", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "created 0 occurrences and 0 tasks; 62 occurrences and" in second.stdout
+    assert "created 0 occurrences and 0 tasks; 66 occurrences and" in second.stdout
     tasks = qaf("tasks", "--fy", "2027", "--json", cwd=tmp_path)
     assert tasks.returncode == 0, tasks.stderr
     rows = json.loads(tasks.stdout)
@@ -99,7 +99,7 @@ def test_plan_twice_creates_nothing_new_and_tasks_lists_them(tmp_path: Path) -> 
 
 def test_plan_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     env = {"QAF_DATABASE_URL": postgres_url}
-    assert "created 62 occurrences" in qaf("plan", "--fy", "2027", cwd=tmp_path, env=env).stdout
+    assert "created 66 occurrences" in qaf("plan", "--fy", "2027", cwd=tmp_path, env=env).stdout
     assert "created 0 occurrences" in qaf("plan", "--fy", "2027", cwd=tmp_path, env=env).stdout
     assert not (tmp_path / ".qaf").exists()
 
@@ -110,7 +110,7 @@ def test_two_plans_at_once_from_two_processes(tmp_path: Path) -> None:
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     created = sorted(int(out.split("created ")[1].split(" ")[0]) for out, _ in outputs)
-    assert created == [0, 62]
+    assert created == [0, 66]
     tasks = json.loads(qaf("tasks", "--fy", "2028", "--json", cwd=tmp_path).stdout)
     pairs = [(t["occurrence"], t["assignee"]) for t in tasks]
     assert len(pairs) == len(set(pairs)) > 0
@@ -119,13 +119,13 @@ def test_two_plans_at_once_from_two_processes(tmp_path: Path) -> None:
 def test_validate(tmp_path: Path) -> None:
     result = qaf("validate", str(SCHEDULES / "sscp.yaml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "valid: 21 activities, 9 bodies, 13 agencies (the roster is marked as EXAMPLE data)" in result.stdout
+    assert "valid: 22 activities, 9 bodies, 13 agencies (the roster is marked as EXAMPLE data)" in result.stdout
 
 
 def test_db_upgrade(tmp_path: Path) -> None:
     result = qaf("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "is at schema 0005 (newest: 0005)" in result.stdout
+    assert "is at schema 0006 (newest: 0006)" in result.stdout
 
 
 def _broken_framework(tmp_path: Path) -> Path:

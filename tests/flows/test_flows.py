@@ -55,7 +55,7 @@ def _counts(url: str) -> tuple[int, int]:
 
 def test_plan_year_writes_tasks_with_their_due_dates(qaf_database: str) -> None:
     result = plan_year("2027/28", as_of=date(2027, 3, 1))
-    assert result["financial_year"] == "2027/28" and result["occurrences_created"] == 62
+    assert result["financial_year"] == "2027/28" and result["occurrences_created"] == 66
     rows = _tasks(qaf_database, 2027)
     due = {(o.key, t.assignee_key): t.due for t, o in rows}
     assert due[("multi-agency-audit/2027-10", "avon-somerset-police")] == date(2027, 10, 29)
@@ -64,7 +64,7 @@ def test_plan_year_writes_tasks_with_their_due_dates(qaf_database: str) -> None:
     assert {t.status for t, _ in rows} == {"planned"}
     again = plan_year("2027", as_of=date(2027, 3, 1))
     assert (again["occurrences_created"], again["tasks_created"]) == (0, 0)
-    assert _counts(qaf_database) == (62, len(rows))
+    assert _counts(qaf_database) == (66, len(rows))
 
 
 def test_open_activities_opens_started_windows_once(qaf_database: str) -> None:
@@ -89,9 +89,9 @@ def test_open_activities_does_nothing_on_a_bank_holiday(qaf_database: str) -> No
 
 def test_two_runs_at_once_create_and_open_nothing_twice(qaf_database: str) -> None:
     results = at_once(lambda: open_activities(date(2027, 4, 1)))
-    assert sum(r["opened"] for r in results) == 28  # 14 tasks each for April's audit and survey
+    assert sum(r["opened"] for r in results) == 34  # 14 tasks each for April's audit and survey, 6 for the dataset return
     occurrences, tasks = _counts(qaf_database)
-    assert occurrences == 62
+    assert occurrences == 66
     keys = [(o.key, t.assignee_key) for t, o in _tasks(qaf_database, 2027)]
     assert len(keys) == len(set(keys)) == tasks
 
@@ -126,7 +126,7 @@ def test_a_run_failing_half_way_leaves_nothing_partial_and_a_rerun_completes(qaf
     assert {t.status for t, _ in _tasks(qaf_database, 2027)} == {"planned"}
 
     result = open_activities(date(2027, 4, 1))
-    assert result["opened"] == 28
+    assert result["opened"] == 34
     with transaction(qaf_database) as session:
         assert read_watermark(session=session, job="open-activities") == date(2027, 4, 1)
         opened_entries = [e for e in session.execute(select(AuditLogEntry)).scalars() if e.action == "tasks-opened"]
@@ -144,7 +144,7 @@ def test_catch_up_after_ten_days_of_downtime_across_the_year_end(qaf_database: s
     result = open_activities(date(2027, 4, 1))
     assert result["since"] == "2027-03-23"
     assert set(result["occurrences"]) == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04"}
-    assert result["opened"] == 28
+    assert result["opened"] == 34
     assert open_activities(date(2027, 4, 1))["opened"] == 0
     assert len(_tasks(qaf_database, 2027)) > 0
 
@@ -181,7 +181,7 @@ def test_check_deadlines_marks_overdue_and_publishes_the_dashboard(qaf_database:
     open_activities(date(2027, 5, 4))
     result = check_deadlines(date(2027, 5, 4))
     # April's audit and survey were due on Friday 30 April; 14 agencies each.
-    assert result["newly_overdue"] == 28
+    assert result["newly_overdue"] == 34
     assert check_deadlines(date(2027, 5, 4))["newly_overdue"] == 0
     overdue = {o.key for t, o in _tasks(qaf_database, 2027) if t.status == "overdue"}
     assert overdue == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04"}

@@ -106,7 +106,7 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
             time.sleep(2)
         assert state == "COMPLETED"
         with sqlite3.connect(data / "qaframework.db") as db:
-            assert db.execute("select count(*) from occurrence where financial_year = 2027").fetchone() == (62,)
+            assert db.execute("select count(*) from occurrence where financial_year = 2027").fetchone() == (66,)
 
         issued = subprocess.run([QAF, "feeds", "issue", "partnership"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert issued.returncode == 0, issued.stderr

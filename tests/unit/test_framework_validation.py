@@ -39,7 +39,7 @@ def test_the_shipped_framework_loads() -> None:
         "s175-audit", "practitioner-survey", "focus-group", "insight-visit", "safeguarding-conversation",
         "young-peoples-qa-panel", "yearly-report", "cpc-quality-assurance", "rapid-review", "cspr",
         "thematic-review", "inspection", "rpd-annual-report", "training-annual-report", "cp-annual-report",
-        "lado-annual-report",
+        "lado-annual-report", "dataset-return",
     }
     meeting_bodies = {k for k, b in framework.bodies.items() if b.meetings}
     assert meeting_bodies == {

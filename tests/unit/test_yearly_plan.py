@@ -214,9 +214,10 @@ def test_every_due_date_is_a_working_day_within_its_window(framework: Framework,
 
 def test_counts_for_2027(framework: Framework) -> None:
     plan = plan_financial_year(framework, FinancialYear(2027))
-    # 28 activity windows (4 audits, 6 MAPEs, 3 insight visits, 2 each of practitioner
-    # survey, focus groups and safeguarding conversations, 9 annual items) and 34 meetings.
-    assert len([o for o in plan if o.kind == "activity"]) == 28
+    # 32 activity windows (4 audits, 4 dataset returns, 6 MAPEs, 3 insight visits, 2 each
+    # of practitioner survey, focus groups and safeguarding conversations, 9 annual items)
+    # and 34 meetings.
+    assert len([o for o in plan if o.kind == "activity"]) == 32
     assert len([o for o in plan if o.kind == "meeting"]) == 34
 
 
@@ -225,7 +226,8 @@ def test_only_quarterly_items_carry_a_period(framework: Framework) -> None:
     audits = sorted((o.start, o.period) for o in plan if o.activity == "multi-agency-audit")
     assert [p for _, p in audits] == ["Q1", "Q2", "Q3", "Q4"]
     assert [o.period for o in plan if o.activity == "audit-subgroup"] == ["Q1", "Q2", "Q3", "Q4"]
-    assert {o.period for o in plan if o.activity not in {"multi-agency-audit", "audit-subgroup"}} == {None}
+    assert [o.period for o in plan if o.activity == "dataset-return"] == ["Q1", "Q2", "Q3", "Q4"]
+    assert {o.period for o in plan if o.activity not in {"multi-agency-audit", "audit-subgroup", "dataset-return"}} == {None}
 
 
 EXECUTIVE_2027 = [date(2027, 5, 11), date(2027, 7, 13), date(2027, 9, 14), date(2027, 11, 9), date(2028, 1, 11), date(2028, 3, 14)]

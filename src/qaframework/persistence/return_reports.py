@@ -68,13 +68,14 @@ class SubmissionLine:
     notice_status: str
 
 
-def submissions(*, session: Session, task_reference: str | None = None, status: str | None = None, limit: int = 200) -> list[SubmissionLine]:
-    """Submissions, newest first; for one task (by reference) or of one status."""
+def submissions(*, session: Session, task_reference: str | None = None, status: str | None = None, actor: str | None = None,
+                limit: int = 200, oldest_first: bool = False) -> list[SubmissionLine]:
+    """Submissions, newest first; for one task (by reference), of one status, or stored by one actor."""
     statement = (
         select(ReturnSubmission, Occurrence.key, Task.assignee_key)
         .outerjoin(Task, ReturnSubmission.task_id == Task.id)  # type: ignore[arg-type]
         .outerjoin(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .order_by(ReturnSubmission.received_at.desc(), ReturnSubmission.id.desc())  # type: ignore[union-attr,attr-defined]
+        .order_by(ReturnSubmission.id if oldest_first else ReturnSubmission.id.desc())  # type: ignore[union-attr,attr-defined,arg-type]
         .limit(limit)
     )
     if task_reference:
@@ -82,6 +83,8 @@ def submissions(*, session: Session, task_reference: str | None = None, status: 
         statement = statement.where(Occurrence.key == occurrence_key, Task.assignee_key == agency)
     if status:
         statement = statement.where(ReturnSubmission.status == status)
+    if actor:
+        statement = statement.where(ReturnSubmission.actor == actor)
     return [
         SubmissionLine(s.id, s.received_at, f"{okey}/{akey}" if okey else None, s.agency_key, s.version, s.status, s.late,  # type: ignore[arg-type]
                        s.source, s.file_format, s.original_filename, json.loads(s.reasons or "[]"), s.notice_status)

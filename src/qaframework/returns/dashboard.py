@@ -89,6 +89,23 @@ def domain_rag(ratings: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return worst
 
 
+def latest_year(facts: Iterable[ReturnTaskFacts]) -> list[ReturnTaskFacts]:
+    """The facts of the latest financial year that has a return received (else the latest):
+    a self-assessment runs one year in three, and the summary shows the latest cycle's.
+
+    >>> facts = [ReturnTaskFacts("a", "p", "s", "S11", "2026/27", None, "submitted", 1),
+    ...          ReturnTaskFacts("b", "p", "s", "S11", "2029/30", None, "planned")]
+    >>> [f.period for f in latest_year(facts)], [f.period for f in latest_year(facts[1:])]
+    (['2026/27'], ['2029/30'])
+    """
+    listed = list(facts)
+    if not listed:
+        return []
+    received = [f for f in listed if f.received]
+    latest = max(f.period[:7] for f in (received or listed))
+    return [f for f in listed if f.period.startswith(latest)]
+
+
 def s11_rag_summary(facts: Iterable[ReturnTaskFacts], domains: Mapping[str, str], names: Mapping[str, str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """From each agency's latest accepted self-assessment: per domain, how many standards
     are Green, Amber and Red across agencies; and per agency, each domain's colour."""

@@ -1,0 +1,57 @@
+"""Sweep the returns inbox: every file partners sent is read, kept and answered.
+
+Every quarter of an hour through the working day: each file saved into the inbox folder
+is received (accepted, marking its task submitted on time or late, or rejected with its
+reasons), moved to processed/accepted or processed/rejected, and the named contact of an
+agency whose file was rejected is emailed what to fix. The returns dashboard is then
+refreshed.
+"""
+
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+
+from qaframework.clock import today_in
+from qaframework.config import Settings
+from qaframework.financial_year import FinancialYear
+from tasks.database import prepare_database
+from tasks.framework_file import load_framework_file
+from tasks.reminders import send_reminders
+from tasks.returns import list_inbox, move_received, publish_returns_dashboard, read_inbox_file, receive
+
+JOB = "sweep-returns-inbox"
+
+
+@flow(name="sweep-returns-inbox")
+def sweep_returns_inbox(as_of: date | None = None) -> dict[str, int]:
+    """Receive every file waiting in the returns inbox, file it away, and tell senders of
+    rejected files what to fix.
+
+    Args:
+        as_of: The day whose financial year the returns dashboard shows. Leave blank for
+            today (London time); files are always received as of the moment they are read.
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    url = settings.effective_database_url
+    framework = load_framework_file(settings.framework_file)
+    today = as_of or today_in(framework.document.partnership.timezone)
+    inbox = settings.effective_returns_inbox
+    prepare_database(url)
+    counts = {"accepted": 0, "rejected": 0, "already received": 0}
+    for item in list_inbox(inbox, list(framework.agencies), settings.inbox_settle_seconds):
+        data = read_inbox_file(item)
+        if data is None:
+            continue  # another sweep took it
+        stored = receive(url, framework, data, item.path.name, "inbox", f"prefect:{JOB}", item.agency_hint)
+        counts["already received" if stored.duplicate else stored.status] += 1
+        move_received(inbox, item, stored.status, stored.id, today)
+        # File names may be anything a partner chose: the log names the submission only.
+        logger.info("Submission %d: %s%s", stored.id, stored.status, " (already received)" if stored.duplicate else "")
+    if counts["rejected"]:
+        send_reminders(settings, framework, today)
+    if any(counts.values()):
+        publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
+    logger.info("Inbox swept: %d accepted, %d rejected, %d already received", counts["accepted"], counts["rejected"], counts["already received"])
+    return counts

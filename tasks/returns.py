@@ -1,0 +1,96 @@
+"""Prefect tasks around returns: thin wrappers over qaframework.persistence.returns and the
+inbox folder, with retries for transient database errors only.
+
+Receiving is idempotent (one row per task and content), so a retried or repeated task
+stores nothing twice. Artifacts carry agency names, activity titles, counts and colours:
+never a return's content.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+
+from qaframework.framework import Framework
+from qaframework.persistence.database import transaction
+from qaframework.persistence.reporting import assignee_names
+from qaframework.persistence.return_reports import SubmissionLine, return_task_facts, submissions
+from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
+from qaframework.returns.dashboard import by_activity, by_agency, latest_year, s11_rag_summary
+from qaframework.returns.inbox import InboxFile, file_away, waiting_files
+from qaframework.returns.validation import ReturnTask
+from tasks.retrying import retry_transient
+
+DB = dict(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_transient, cache_policy=NONE)
+
+
+@task(name="read-return-task", **DB)
+def read_return_task(database_url: str, framework: Framework, reference: str) -> ReturnTask:
+    with transaction(database_url) as session:
+        return find_return_task(session=session, framework=framework, reference=reference)
+
+
+@task(name="receive-return", **DB)
+def receive(database_url: str, framework: Framework, data: bytes, filename: str, source: str, actor: str,
+            agency_hint: str | None = None, file_format: str | None = None) -> StoredSubmission:
+    with transaction(database_url) as session:
+        return receive_return(session=session, framework=framework, data=data, filename=filename, source=source,
+                              actor=actor, agency_hint=agency_hint, file_format=file_format)
+
+
+@task(name="submissions-of-run", **DB)
+def submissions_of_run(database_url: str, actor: str) -> list[SubmissionLine]:
+    with transaction(database_url) as session:
+        return submissions(session=session, actor=actor, oldest_first=True)
+
+
+@task(name="list-inbox", cache_policy=NONE)
+def list_inbox(inbox: Path, agencies: list[str], settle_seconds: float) -> list[InboxFile]:
+    return waiting_files(inbox, set(agencies), settle_seconds)
+
+
+@task(name="read-inbox-file", retries=2, retry_delay_seconds=5, cache_policy=NONE)
+def read_inbox_file(item: InboxFile) -> bytes | None:
+    """The file's bytes; None if another sweep has already taken it."""
+    try:
+        return item.path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+@task(name="file-away", retries=2, retry_delay_seconds=5, cache_policy=NONE)
+def move_received(inbox: Path, item: InboxFile, status: str, submission_id: int, on: date) -> str | None:
+    moved = file_away(inbox, item, status, submission_id, on)
+    return str(moved) if moved else None
+
+
+@task(name="publish-returns-dashboard", retries=3, retry_delay_seconds=5, retry_condition_fn=retry_transient, cache_policy=NONE)
+def publish_returns_dashboard(database_url: str, framework: Framework, on: date, financial_year: int) -> dict[str, list[dict[str, object]]]:
+    """Returns received, outstanding and late per agency and per activity, and the Section
+    11 self-assessment's Red / Amber / Green by domain, as table artifacts."""
+    with transaction(database_url) as session:
+        facts = return_task_facts(session=session, framework=framework, financial_year=financial_year)
+        every_year = return_task_facts(session=session, framework=framework)
+        names = assignee_names(session=session)
+    tables = {
+        "returns-by-agency": by_agency(facts, names, on),
+        "returns-by-activity": by_activity(facts, on),
+    }
+    for rt in framework.document.returns.values():
+        if rt.kind == "s11-self-assessment":
+            summary, per_agency = s11_rag_summary(latest_year([f for f in every_year if f.activity in rt.activities]),
+                                                  {k: d.name for k, d in rt.domains.items()}, names)
+            tables["s11-rag-by-domain"], tables["s11-rag-by-agency"] = summary, per_agency
+    descriptions = {
+        "returns-by-agency": f"Returns expected, received (and late), outstanding and overdue per agency, FY {financial_year}, as of {on:%d %B %Y}.",
+        "returns-by-activity": f"Returns per activity and period, FY {financial_year}, as of {on:%d %B %Y}.",
+        "s11-rag-by-domain": "Section 11 self-assessment: standards rated Green (fully met), Amber (partially met) and Red (not met), per domain across agencies.",
+        "s11-rag-by-agency": "Section 11 self-assessment: each agency's colour per domain (Red if any standard is not met, Amber if any is partially met).",
+    }
+    for key, table in tables.items():
+        create_table_artifact(key=key, table=table or [{"note": "nothing yet"}], description=descriptions[key])
+    return tables
