@@ -65,3 +65,15 @@ def test_no_run_between_one_and_two_in_the_morning_and_never_at_weekends(name: s
 def test_check_deadlines_runs_after_open_activities() -> None:
     after = datetime(2027, 6, 1, tzinfo=timezone.utc)
     assert next_runs("open-activities", after, 1)[0] < next_runs("check-deadlines", after, 1)[0]
+
+
+def test_the_inbox_is_swept_every_quarter_hour_from_seven_to_quarter_to_eight_london_time() -> None:
+    # Across the spring-forward night (Sunday 28 March 2027): same local times both days.
+    runs = [r.astimezone(LONDON) for r in next_runs("sweep-returns-inbox", datetime(2027, 3, 27, 0, 0, tzinfo=timezone.utc), 104)]
+    days: dict[object, list[time]] = {}
+    for run in runs:
+        days.setdefault(run.date(), []).append(run.time())
+    saturday, sunday = days[datetime(2027, 3, 27).date()], days[datetime(2027, 3, 28).date()]
+    assert saturday == sunday and len(sunday) == 52
+    assert (sunday[0], sunday[1], sunday[-1]) == (time(7, 0), time(7, 15), time(19, 45))
+    assert runs[52].utcoffset().total_seconds() == 3600 and runs[0].utcoffset().total_seconds() == 0

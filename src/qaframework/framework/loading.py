@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from qaframework.errors import FrameworkFileError
-from qaframework.framework.return_types import ReturnType
+from qaframework.framework.return_types import RETURN_KINDS, ReturnType
 from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, ReminderPolicy, Roster
 
 #: Deadline rules the software itself relies on (the statutory clock chain).
@@ -70,6 +70,8 @@ def read_yaml(path: Path) -> Any:
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    if len(loc) > 2 and loc[0] == "returns" and loc[2] in RETURN_KINDS:
+        loc = loc[:2] + loc[3:]  # pydantic names the union member taken: the file does not
     parts: list[str] = []
     for item in loc:
         if item == "[key]":  # pydantic's marker for a problem with a mapping's key itself
