@@ -1,4 +1,5 @@
-"""Prefect tasks for the reminder outbox: queue what is due, then send the digests.
+"""Prefect tasks for the reminder outbox: queue what is due, then send the digests and
+the notices of rejected returns.
 
 Queuing is a database write (retried on transient errors). Sending claims and sends
 one email at a time; a server that cannot be reached ends the attempt, and the Prefect
@@ -18,6 +19,7 @@ from qaframework.feeds.keys import feed_key
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.outbox import assemble_digests, queue_reminders
+from qaframework.persistence.return_notices import assemble_rejection_notices
 from qaframework.persistence.subscriptions import current_feed_path
 from qaframework.reminders.delivery import DeliveryReport, deliver_pending
 from qaframework.reminders.emails import EmailWriter
@@ -63,6 +65,7 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
     domain = f"{framework.document.partnership.key}.qaframework"
     with transaction(url) as session:
         assemble_digests(session=session, today=today, domain=domain)
+        assemble_rejection_notices(session=session, framework=framework, today=today, domain=domain)
     key = feed_key(settings)
     with transaction(url) as session:  # one read for every agency's feed, not one per email
         paths = {scope: current_feed_path(session=session, scope=scope, key=key) for scope in feed_scopes(framework)}

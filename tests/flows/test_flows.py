@@ -72,7 +72,7 @@ def test_open_activities_opens_started_windows_once(qaf_database: str) -> None:
     first = open_activities(date(2027, 7, 1))
     expected = {"multi-agency-audit/2027-04", "practitioner-survey/2027-04", "insight-visit/2027-05", "mape/2027-05",
                 "rpd-annual-report/2027-05", "training-annual-report/2027-05", "focus-group/2027-07", "mape/2027-07",
-                "multi-agency-audit/2027-07", "s11-practitioner-survey/2027-07"}
+                "multi-agency-audit/2027-07", "s11-practitioner-survey/2027-07", "dataset-return/2027-04", "dataset-return/2027-07"}
     assert set(first["occurrences"]) == expected
     second = open_activities(date(2027, 7, 1))
     assert second["opened"] == 0
@@ -143,7 +143,7 @@ def test_catch_up_after_ten_days_of_downtime_across_the_year_end(qaf_database: s
         assert read_watermark(session=session, job="open-activities") == date(2027, 3, 22)
     result = open_activities(date(2027, 4, 1))
     assert result["since"] == "2027-03-23"
-    assert set(result["occurrences"]) == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04"}
+    assert set(result["occurrences"]) == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04", "dataset-return/2027-04"}
     assert result["opened"] == 34
     assert open_activities(date(2027, 4, 1))["opened"] == 0
     assert len(_tasks(qaf_database, 2027)) > 0
@@ -184,13 +184,13 @@ def test_check_deadlines_marks_overdue_and_publishes_the_dashboard(qaf_database:
     assert result["newly_overdue"] == 34
     assert check_deadlines(date(2027, 5, 4))["newly_overdue"] == 0
     overdue = {o.key for t, o in _tasks(qaf_database, 2027) if t.status == "overdue"}
-    assert overdue == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04"}
+    assert overdue == {"multi-agency-audit/2027-04", "practitioner-survey/2027-04", "dataset-return/2027-04"}
 
     table = latest_artifact("compliance-dashboard")
     rows = {r["key"]: r for r in json.loads(table["data"])}
     assert rows["avon-somerset-police"]["agency"] == "Avon and Somerset Constabulary"
-    # Overdue: April's audit and survey; open: May's insight visit.
-    assert (rows["avon-somerset-police"]["overdue"], rows["avon-somerset-police"]["open"]) == (2, 1)
+    # Overdue: April's audit, survey and dataset return; open: May's insight visit.
+    assert (rows["avon-somerset-police"]["overdue"], rows["avon-somerset-police"]["open"]) == (3, 1)
     markdown = latest_artifact("calendar-next-30-days")["data"]
     assert "Tue 11 May 2027: **SSCP Executive** meets at 10:00" in markdown
     assert "Fri 28 May 2027: RPD Annual Report due" in markdown
@@ -208,7 +208,7 @@ def test_without_a_mail_server_reminders_are_written_to_the_outbox_folder(qaf_da
     assert result["emails_sent"] == len(files) > 0
     messages = [email.message_from_bytes(f.read_bytes()) for f in files]
     police = [m for m in messages if "safeguarding-returns@police.example.org" in m["To"]]
-    assert len(police) == 1 and police[0]["Subject"] == "SSCP QA: 2 items for Avon and Somerset Constabulary"
+    assert len(police) == 1 and police[0]["Subject"] == "SSCP QA: 3 items for Avon and Somerset Constabulary"
     assert check_deadlines(date(2027, 4, 1))["emails_sent"] == 0, "a repeated run sends nothing again"
     assert len(list((tmp_path / "data" / "outbox").glob("*.eml"))) == len(files)
 

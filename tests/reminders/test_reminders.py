@@ -60,7 +60,7 @@ def test_the_right_people_get_the_right_digest_on_the_right_days(planned_2027: s
 
     police_days = [day for day, messages in received.items() if any(POLICE in m["To"] for m in messages)]
     assert police_days == [
-        date(2027, 4, 1),   # audit Q1 and practitioner survey open
+        date(2027, 4, 1),   # audit Q1, practitioner survey and dataset return open
         date(2027, 4, 16),  # 10 working days before Friday 30 April
         date(2027, 4, 23),  # 5
         date(2027, 4, 29),  # 1
@@ -77,14 +77,15 @@ def test_the_right_people_get_the_right_digest_on_the_right_days(planned_2027: s
         assert max(per_person.values(), default=0) <= 1, f"more than one email to someone on {day}"
 
     due_today = next(m for m in received[date(2027, 4, 30)] if POLICE in m["To"])
-    assert due_today["Subject"] == "SSCP QA: 2 items for Avon and Somerset Constabulary"
+    assert due_today["Subject"] == "SSCP QA: 3 items for Avon and Somerset Constabulary"
     assert "Multi-Agency Audit (Q1): due Friday 30 April 2027. Due today." in _text(due_today)
     assert "Practitioner survey: due Friday 30 April 2027. Due today." in _text(due_today)
+    assert "SSCP Dataset return (Q1): due Friday 30 April 2027. Due today." in _text(due_today)
     assert "<strong>Multi-Agency Audit (Q1)</strong>: due Friday 30 April 2027. Due today." in _html(due_today)
     assert due_today["Message-ID"] and due_today["Date"]
     assert due_today.get_content_type() == "multipart/alternative"
     overdue = next(m for m in received[date(2027, 5, 4)] if POLICE in m["To"])
-    assert overdue["Subject"] == "SSCP QA: 3 items for Avon and Somerset Constabulary, 2 overdue"
+    assert overdue["Subject"] == "SSCP QA: 4 items for Avon and Somerset Constabulary, 3 overdue"
     assert "Multi-Agency Audit (Q1): due Friday 30 April 2027. Overdue by 1 working day." in _text(overdue)
     assert "SSCP Insight Visit: due Friday 28 May 2027. Due in 18 working days." in _text(overdue)
 
@@ -98,7 +99,7 @@ def test_the_right_people_get_the_right_digest_on_the_right_days(planned_2027: s
     assert sorted({day for day, _ in escalations}) == [date(2027, 5, 10)]
     assert sorted(m["To"] for _, m in escalations) == sorted([f"Quality & Performance subgroup <{QP_CHAIR}>", f"SSCP Business Unit <{BUSINESS_UNIT}>"])
     chair = next(m for _, m in escalations if QP_CHAIR in m["To"])
-    assert chair["Subject"] == "SSCP QA escalation: 2 overdue items"
+    assert chair["Subject"] == "SSCP QA escalation: 3 overdue items"
     body = _text(chair)
     assert "Multi-Agency Audit (Q1): due Friday 30 April 2027, Overdue by 5 working days." in body
     assert "Avon and Somerset Constabulary" in body and "Somerset Council Children's Social Care" not in body.split("Practitioner survey")[0]

@@ -1,5 +1,8 @@
 """Sending the outbox: each email claimed, sent and marked in its own transactions.
 
+Digests and escalations are written from their reminders; a rejection notice from the
+rejected returns it carries (``qaframework.persistence.return_notices``).
+
 See ``qaframework.persistence.outbox`` for why a claim (a lease) is committed before
 sending and the email marked sent straight after: that leaves only the moment between
 the server's acceptance and the mark for a crash to cause a resend, and a resend carries
@@ -14,9 +17,13 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage as Message
+
+from sqlmodel import Session
 
 from qaframework.persistence.database import make_engine, session_scope
 from qaframework.persistence.outbox import claim_next, digest_data, mark_failed, mark_sent
+from qaframework.persistence.return_notices import RejectionNotice, is_rejection_notice, mark_notice_sent, rejection_notice_data
 from qaframework.persistence.tables import utc_now
 from qaframework.reminders.emails import EmailWriter, who_is
 from qaframework.reminders.transport import Transport
@@ -67,14 +74,11 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> De
             break
         email_id, token = claim
         tried.append(email_id)
-        with session_scope(engine) as session:
-            data = digest_data(session=session, email_id=email_id)
-        if not data.lines:  # everything in it was finished since: nothing to say
+        message, record_sent = _outgoing(engine, email_id, token, writer, feed_url_for, clock)
+        if message is None:  # everything in it was finished or dealt with since: nothing to say
             with session_scope(engine) as session:
-                mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=(), now=clock())
+                record_sent(session)
             continue
-        recipient = who_is(writer.framework, data.recipient)
-        message = writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock())
         try:
             transport.send(message)
         except Exception as exc:  # noqa: BLE001 - recorded on the email, retried next run
@@ -86,6 +90,25 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> De
                 break
             continue
         with session_scope(engine) as session:
-            mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=data.reminder_ids, now=clock())
+            record_sent(session)
         report.sent += 1
     return report
+
+
+def _outgoing(engine, email_id, token, writer, feed_url_for, clock) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
+    """The message for a claimed email (None when nothing in it is left to say), and how
+    to record that it went: a digest marks its reminders sent, a rejection notice the
+    rejected returns it told of."""
+    with session_scope(engine) as session:
+        notice = is_rejection_notice(session=session, email_id=email_id)
+        data = rejection_notice_data(session=session, email_id=email_id, zone=writer.zone) if notice else digest_data(session=session, email_id=email_id)
+    if isinstance(data, RejectionNotice):
+        told = data.submission_ids
+        message = writer.compose_rejection(data, clock()) if data.files else None
+        return message, lambda session: mark_notice_sent(session=session, email_id=email_id, lease=token, submission_ids=told, now=clock())
+    reminded = data.reminder_ids
+    record: Callable[[Session], None] = lambda session: mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=reminded, now=clock())  # noqa: E731
+    if not data.lines:
+        return None, record
+    recipient = who_is(writer.framework, data.recipient)
+    return writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock()), record

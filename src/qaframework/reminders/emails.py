@@ -1,9 +1,10 @@
-"""Writing the reminder and escalation emails people read.
+"""Writing the reminder, escalation and rejected-return emails people read.
 
 Jinja2 templates in ``templates/email/`` give a plain-text and an HTML part in UK
 English, dates written as "Wednesday 13 January 2027". Subjects carry counts and the
 recipient's organisation only; lines carry activity titles, periods and case
-references, never case details.
+references, never case details. A rejection notice's body names the files and gives
+the stored reasons (where each problem is, what was expected), never what was typed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from qaframework.deadlines import working_day_calendar
 from qaframework.feeds.items import is_case_review
 from qaframework.framework import Framework
 from qaframework.persistence.outbox import DigestData, DigestLine
+from qaframework.persistence.return_notices import RejectionNotice
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "email"
 
@@ -63,7 +65,8 @@ def who_is(framework: Framework, address: str) -> Recipient:
 
 
 class EmailWriter:
-    """Turns a day's digest into an email message, ready for any transport."""
+    """Turns a day's digest or rejection notice into an email message, ready for any
+    transport."""
 
     def __init__(self, framework: Framework, sender: str | None, ui_url: str, templates: Path = TEMPLATES) -> None:
         self._framework = framework
@@ -98,6 +101,10 @@ class EmailWriter:
         left = max(self._wd.working_days_between(day, line.due), 1)
         return f"Due in {left} working day{'s' if left != 1 else ''}."
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
     def compose(self, data: DigestData, feed_url: str | None, now: datetime) -> EmailMessage:
         recipient = who_is(self._framework, data.recipient)
         day = data.day
@@ -105,12 +112,37 @@ class EmailWriter:
             subject, text, html = self._escalation(data, recipient, day)
         else:
             subject, text, html = self._digest(data, recipient, day, feed_url)
+        return self._message(recipient, data.recipient, data.message_id, subject, text, html, now)
+
+    def compose_rejection(self, notice: RejectionNotice, now: datetime) -> EmailMessage:
+        """The notice telling an agency's named contact which files were rejected and
+        what to fix in each. The subject carries the count and the organisation only;
+        the body, each file's name, task and received day, and the stored reasons."""
+        recipient = who_is(self._framework, notice.recipient)
+        count = len(notice.files)
+        names = [self._framework.agencies[k].name for k in dict.fromkeys(f.agency_key for f in notice.files) if k in self._framework.agencies]
+        organisation = ", ".join(names) or recipient.name
+        subject = f"{self._short}: {count} return{'s need' if count != 1 else ' needs'} correcting ({organisation})"
+        files = [
+            {"filename": f.filename or "(no file name)", "task_title": f.task_title, "task_reference": f.task_reference,
+             "due": f.due, "received_on": f.received_on, "version": f.version, "problems": f.reasons}
+            for f in notice.files
+        ]
+        context = {
+            "subject": subject, "greeting": recipient.greeting, "partnership": self._short, "count": count,
+            "files": files, "business_unit": self._business_unit,
+        }
+        text = self._env.get_template("return_rejected.txt.j2").render(context)
+        html = self._env.get_template("return_rejected.html.j2").render(context)
+        return self._message(recipient, notice.recipient, notice.message_id, subject, text, html, now)
+
+    def _message(self, recipient: Recipient, address: str, message_id: str, subject: str, text: str, html: str, now: datetime) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = formataddr((recipient.name, data.recipient))
+        message["To"] = formataddr((recipient.name, address))
         message["Subject"] = subject
         message["Date"] = format_datetime(now.astimezone(self._zone))
-        message["Message-ID"] = data.message_id
+        message["Message-ID"] = message_id
         message["Reply-To"] = self._reply_to
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(text)
