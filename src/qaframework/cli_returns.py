@@ -1,7 +1,8 @@
 """``qaf returns``: templates for partners, importing what they send, and where things stand.
 
 An import that is rejected is still stored (with its reasons and the original file), so
-``qaf returns import`` exits 2 having written exactly one row: the rejected record.
+``qaf returns import`` exits 2 having written only the rejected record (and the audit
+log's line saying so).
 """
 
 from __future__ import annotations

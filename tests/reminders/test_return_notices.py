@@ -208,6 +208,18 @@ def test_a_rejected_file_from_no_known_agency_tells_nobody(planned: str, framewo
         assert session.execute(select(EmailMessage)).first() is None
 
 
+def test_a_rejection_put_right_before_the_notice_went_is_not_sent(planned: str, framework: Framework, smtp: SmtpServer, tmp_path: Path) -> None:
+    template = _template(tmp_path, "return.csv")
+    rejected = _receive(planned, framework, _filled(template, 0, "twelve"), "first.csv", _at(MONDAY, 9))
+    accepted = _receive(planned, framework, _filled(template, None, ""), "second.csv", _at(MONDAY, 11))
+    assert (rejected.status, accepted.status, accepted.version) == ("rejected", "accepted", 2)
+
+    report = _notify(planned, framework, MONDAY, smtp.port, _at(MONDAY, 12))
+
+    assert report.sent == 0 and smtp.mailbox.messages == []
+    assert _submission(planned, rejected.id).notice_status == "superseded"
+
+
 def test_send_reminders_sends_the_digest_and_the_notice_as_two_emails(
     planned: str, framework: Framework, smtp: SmtpServer, tmp_path: Path,
 ) -> None:

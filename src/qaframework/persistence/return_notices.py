@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from qaframework.financial_year import FinancialYear
@@ -64,6 +65,19 @@ def assemble_rejection_notices(
         session.execute(update(EmailMessage).where(EmailMessage.id.in_(stale_ids)).values(status="superseded"))  # type: ignore[union-attr]
     gone = select(EmailMessage.id).where(EmailMessage.status.in_(("sent", "superseded", "failed")))  # type: ignore[attr-defined]
     session.execute(update(ReturnSubmission).where(_WAITING, ReturnSubmission.notice_email_id.in_(gone)).values(notice_email_id=None))  # type: ignore[union-attr]
+
+    # A rejection already put right (a later version of the task was accepted) needs no
+    # notice: telling the contact to fix it would only confuse.
+    accepted = aliased(ReturnSubmission)
+    put_right = list(session.execute(
+        select(ReturnSubmission.id).where(
+            _WAITING, ReturnSubmission.notice_email_id.is_(None), ReturnSubmission.task_id.is_not(None),  # type: ignore[union-attr]
+            select(accepted.id).where(accepted.task_id == ReturnSubmission.task_id, accepted.status == "accepted",
+                                      accepted.version > ReturnSubmission.version).exists(),
+        )
+    ).scalars())
+    if put_right:
+        session.execute(update(ReturnSubmission).where(ReturnSubmission.id.in_(put_right)).values(notice_status="superseded"))  # type: ignore[union-attr]
 
     zone = ZoneInfo(framework.document.partnership.timezone)
     day_ends = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)

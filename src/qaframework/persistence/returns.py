@@ -38,7 +38,15 @@ RECEIVING = ("planned", "open", "overdue", "submitted")
 
 
 class ReturnTaskError(QAFrameworkError):
-    """A task named for a template or a form does not exist or takes no return."""
+    """A task named for a template or a form does not exist or takes no return.
+
+    ``reason`` says why without the reference: it is what a rejected return is told, and
+    reasons never quote what was typed (the task cell of an About sheet may hold anything).
+    """
+
+    def __init__(self, reference: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"task {reference!r}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,12 @@ def find_return_task(*, session: Session, framework: Framework, reference: str) 
     or a task id), which must take a return."""
     found = _task_rows(session, reference.strip())
     if found is None:
-        raise ReturnTaskError(f"no agency task {reference!r}: see qaf returns status or qaf tasks for task references")
+        raise ReturnTaskError(reference, "no agency task has this reference: see qaf returns status or qaf tasks for task references")
     task, occurrence = found
     if task.assignee_kind != "agency":
-        raise ReturnTaskError(f"task {reference!r} is held by the body {task.assignee_key}: returns come from partner agencies")
+        raise ReturnTaskError(reference, f"the task is held by the body {task.assignee_key}: returns come from partner agencies")
     if framework.return_type_for(occurrence.activity) is None:
-        raise ReturnTaskError(f"the activity {occurrence.activity} takes no return in {framework.source.name}: add it to a return type's activities")
+        raise ReturnTaskError(reference, f"the activity {occurrence.activity} takes no return in {framework.source.name}: add it to a return type's activities")
     return _as_return_task(task, occurrence)
 
 
@@ -113,16 +121,16 @@ def receive_return(
         problems.add(exc.problem.where, exc.problem.expected)
     if document is not None:
         about = check_about(document, problems)
-        if about.get("agency"):
-            if about["agency"] in framework.agencies:
-                agency = about["agency"]
-            else:
-                problems.add(document.about["agency"][1], f"is not an agency of the partnership: expected one of {', '.join(sorted(framework.agencies))}")
+        if about.get("agency") in framework.agencies:
+            agency = about["agency"]
         if about.get("task"):
             try:
                 task = find_return_task(session=session, framework=framework, reference=about["task"])
             except ReturnTaskError as exc:
-                problems.add(document.about["task"][1], str(exc))
+                problems.add(document.about["task"][1], exc.reason)
+        if task is None and about.get("agency") and about["agency"] not in framework.agencies:
+            # With the task known, check_identity says which agency is expected instead.
+            problems.add(document.about["agency"][1], f"is not an agency of the partnership: expected one of {', '.join(sorted(framework.agencies))}")
         if task is not None:
             agency = task.agency_key
             rt_key, rt = framework.return_type_for(task.activity)  # type: ignore[misc]

@@ -160,7 +160,8 @@ class ReturnSubmission(SQLModel, table=True):
     late: bool = False
     actor: str = Field(default="", max_length=120)
     received_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
-    #: none | pending | sent | no-recipient: telling the named contact what to fix.
+    #: none | pending | sent | no-recipient | superseded (a later version was accepted
+    #: before the notice went): telling the named contact what to fix.
     notice_status: str = Field(default="none", max_length=16)
     notice_email_id: Optional[int] = Field(default=None, foreign_key="email_message.id")
 

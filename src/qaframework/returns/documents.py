@@ -158,11 +158,12 @@ class _GridReader(_Reader):
                 continue
             column = known.get(normalise_header(text))
             if column is None:
+                # Not quoted: with the header row deleted, the "header" is a row of data.
                 expected = ", ".join(c.header for c in spec.columns)
-                raise ReturnFileUnreadable(f"{self._row_place(actual, header_number)}, {self._column_label(index, str(text))}",
+                raise ReturnFileUnreadable(f"{self._row_place(actual, header_number)}, column {_column_letter(index)}",
                                            f"is not a column of this return: the columns are {expected}")
             if column.field in positions:
-                raise ReturnFileUnreadable(f"{self._row_place(actual, header_number)}, {self._column_label(index, str(text))}",
+                raise ReturnFileUnreadable(f"{self._row_place(actual, header_number)}, {self._column_label(index, column.header)}",
                                            f'repeats the column "{column.header}": each column may appear once')
             if not column.info:
                 positions[column.field] = index
@@ -172,7 +173,8 @@ class _GridReader(_Reader):
             raise ReturnFileUnreadable(f"{self._row_place(actual, header_number)}", f"is missing the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}: use the template's header row")
         body = data_rows[1:]
         if len(body) > MAX_ROWS:
-            raise ReturnFileUnreadable(where, f"has {len(body)} rows: a return may have at most {MAX_ROWS} in one {self.kind}")
+            # Reading stops a little past the limit, so the count read is not the sheet's.
+            raise ReturnFileUnreadable(where, f"has more than {MAX_ROWS} rows: a return may have at most {MAX_ROWS} in one {self.kind}")
         out = []
         for number, cells in body:
             values = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
@@ -240,9 +242,8 @@ class _CsvReader(_GridReader):
                     if filled:
                         raise ReturnFileUnreadable(f"line {number}", "comes before the first section: a CSV return starts with the line [About], as in the template")
                     continue
-                current.append((number, cleaned))
-                if len(current) > MAX_ROWS + 50:
-                    raise ReturnFileUnreadable(f"line {number}", f"is past {MAX_ROWS} rows in one section: a return may have at most {MAX_ROWS}")
+                if len(current) <= MAX_ROWS + 50:  # enough to say the section is too long, as for a sheet
+                    current.append((number, cleaned))
         except csv.Error as exc:
             raise ReturnFileUnreadable("", f"is not valid CSV ({exc}): save it again as CSV UTF-8") from None
 

@@ -31,10 +31,16 @@ def _uk_or_iso_date(value: Any) -> Any:
     return value
 
 
+def _number_as_text(value: Any) -> Any:
+    """A spreadsheet turns 123456 or 9434765919 typed in a cell into a number: read it as text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalText = Annotated[Optional[str], Field(default=None, max_length=2000)]
 Day = Annotated[date, BeforeValidator(_uk_or_iso_date)]
+CaseNumber = Annotated[str, BeforeValidator(_number_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class RowModel(BaseModel):
@@ -50,10 +56,17 @@ class RatingRow(RowModel):
     evidence: Text
 
 
-class ActionRow(RowModel):
+class CaseActionRow(RowModel):
+    """An action from a multi-agency audit: what, whose (a role), by when."""
+
     action: Text
     owner: ShortText
     due: Day
+
+
+class ActionRow(CaseActionRow):
+    """An action from a Section 11 self-assessment, for a domain's standard."""
+
     domain: Optional[ShortText] = None
     standard: Optional[ShortText] = None
 
@@ -66,7 +79,7 @@ class ThemeRow(RowModel):
 
 
 class SchoolRow(RowModel):
-    school_urn: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), Field(pattern=r"^[0-9]{6}$")]
+    school_urn: Annotated[str, BeforeValidator(_number_as_text), Field(pattern=r"^[0-9]{6}$")]
     school_name: ShortText
     standard: ShortText
     compliance: ShortText
@@ -74,13 +87,13 @@ class SchoolRow(RowModel):
 
 
 class GradeRow(RowModel):
-    case_number: ShortText
+    case_number: CaseNumber
     domain: ShortText
     grade: ShortText
 
 
 class LearningRow(RowModel):
-    case_number: Optional[ShortText] = None
+    case_number: Optional[CaseNumber] = None
     theme: Text
 
 
@@ -164,7 +177,7 @@ LAYOUTS: dict[str, tuple[TableSpec, ...]] = {
             Column("case_number", "Case number", "the case the learning comes from (optional)"),
             Column("theme", "Learning theme", "what was learnt (no names)"),
         ), required=False),
-        TableSpec("actions", "Actions", ActionRow, _ACTIONS.columns[2:], required=False),
+        TableSpec("actions", "Actions", CaseActionRow, _ACTIONS.columns[2:], required=False),
     ),
     "dataset": (
         TableSpec("values", "Values", ValueRow, (

@@ -137,17 +137,19 @@ def check_about(document: Document, problems: Problems) -> dict[str, str | None]
     """The About sheet's return type, task and agency, as text (checked against the task later)."""
     found: dict[str, str | None] = {}
     for name, what in ABOUT_FIELDS:
-        value, where = document.about.get(name, (None, f"About, {name}"))
-        if value is None:
-            problems.add(where if name in document.about else _about_where(document, name), f"is missing: give {what}")
-            found[name] = None
-        else:
-            found[name] = str(value).strip()
+        value, where = document.about.get(name, (None, ""))
+        if name not in document.about:
+            problems.add(*_about_missing(document, name, what))
+        elif value is None:
+            problems.add(where, f"is empty: give {what}")
+        found[name] = None if value is None else str(value).strip()
     return found
 
 
-def _about_where(document: Document, name: str) -> str:
-    return name if document.format == "json" else f'{"sheet" if document.format == "xlsx" else "section"} "About", row {name}'
+def _about_missing(document: Document, name: str, what: str) -> tuple[str, str]:
+    if document.format == "json":
+        return name, f"is missing: give {what}"
+    return ('sheet "About"' if document.format == "xlsx" else "section [About]"), f'has no row "{name}": give {what}'
 
 
 def check_identity(about: dict[str, str | None], document: Document, return_type_key: str, task: ReturnTask, problems: Problems) -> None:
@@ -207,7 +209,7 @@ class _Context:
         if field not in self.read or field in self.broken:
             return False
         place = self.where[field]
-        return not any(p.where.startswith((place + ",", place + "[")) for p in self.problems.items)
+        return not any(p.where == place or p.where.startswith((place + ",", place + "[")) for p in self.problems.items)
 
 
 def _check_s11(rt: Any, task: ReturnTask, agency_type: str, tables: dict, clean: dict, problems: Problems, ctx: "_Context") -> None:
@@ -336,10 +338,11 @@ def _check_case_audit(rt: Any, task: ReturnTask, agency_type: str, tables: dict,
             continue
         done.add(domain)
         clean["grades"][i].update(domain=domain, grade=grade)
+    grades_complete = ctx.complete("grades")  # else a case may be graded on a row that did not read
     for row, m in tables.get("learning", []):
-        if m.case_number and case_ok(row, m.case_number) and m.case_number not in graded:
+        if m.case_number and case_ok(row, m.case_number) and grades_complete and m.case_number not in graded:
             problems.add(row.where("case_number"), "is not a case graded on the Grades sheet")
-    if ctx.complete("grades"):
+    if grades_complete:
         for case, done in sorted(graded.items()):
             missing = [d for d in rt.domains if d not in done]
             if missing:
