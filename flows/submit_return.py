@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from pydantic import Field, create_model
+from pydantic import Field, ValidationError, create_model
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
@@ -26,7 +26,7 @@ from qaframework.framework import Framework
 from qaframework.returns.layout import LAYOUTS
 from qaframework.returns.templates import prefilled_rows
 from qaframework.returns.validation import ReturnTask
-from tasks.cases import forget_form_answer
+from tasks.cases import forget_form_answer, read_form_answer
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
 from tasks.returns import publish_returns_dashboard, read_return_task, receive, submissions_of_run
@@ -76,6 +76,9 @@ def submit_return(task: str) -> dict[str, object]:
     # A resumed run starts again from the top: what this run has already stored (in our
     # database, not in Prefect) says which attempt it is at.
     earlier = submissions_of_run(url, actor)
+    for stored_attempt in range(1, len(earlier) + 1):
+        # A run that stopped between storing an answer and deleting it from Prefect.
+        forget_form_answer(run_id, f"suspended-return-{found.task_id}-{stored_attempt}-response")
     while not (earlier and earlier[-1].status == "accepted") and len(earlier) < ATTEMPTS:
         attempt = len(earlier) + 1
         reasons = "; ".join(f"{p['where']}: {p['expected']}" if p["where"] else p["expected"] for p in earlier[-1].problems) if earlier else ""
@@ -88,11 +91,18 @@ def submit_return(task: str) -> dict[str, object]:
                 wait_for_input=form.with_initial_data(description=description, agency=found.agency_key, period=found.period_label, **prefilled),
                 timeout=FORM_TIMEOUT_SECONDS, key=key,
             )
-        finally:
-            forget_form_answer(run_id, f"suspended-{key}-response")
-        body = {"return_type": rt_key, "task": found.reference, **answer.model_dump(mode="json", exclude={"agency", "period"}, exclude_none=True),  # type: ignore[attr-defined]
-                "agency": answer.agency, "answered_in": f"{run_id}/{attempt}"}  # type: ignore[attr-defined]
+            typed = answer.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
+        except ValidationError:
+            # The answer passed Prefect's schema but not the form's own checks (a field of
+            # spaces): take it as typed, so it is checked, kept and answered like any
+            # return. The error itself quotes the input and is never shown.
+            typed = read_form_answer(run_id, f"suspended-{key}-response")
+        body = {"return_type": rt_key, "task": found.reference, **{k: v for k, v in typed.items() if k != "period"},
+                "answered_in": f"{run_id}/{attempt}"}
+        # Stored first, then deleted from Prefect: if storing fails, the answer is still
+        # there for the run's retry (the same key finds it), so nothing typed is lost.
         stored = receive(url, framework, json.dumps(body, sort_keys=True).encode(), f"form-{found.task_id}.json", "ui", actor, None, "form")
+        forget_form_answer(run_id, f"suspended-{key}-response")
         if stored.status == "accepted":
             logger.info("Submission %d accepted as version %d of %s%s", stored.id, stored.version, found.reference, " (late)" if stored.late else "")
         else:

@@ -8,7 +8,7 @@ refreshed.
 """
 
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 from prefect import flow, get_run_logger
 
@@ -40,18 +40,26 @@ def sweep_returns_inbox(as_of: date | None = None) -> dict[str, int]:
     inbox = settings.effective_returns_inbox
     prepare_database(url)
     counts = {"accepted": 0, "rejected": 0, "already received": 0}
+    counts["left for the next sweep"] = 0
     for item in list_inbox(inbox, list(framework.agencies), settings.inbox_settle_seconds):
-        data = read_inbox_file(item)
-        if data is None:
-            continue  # another sweep took it
-        stored = receive(url, framework, data, item.path.name, "inbox", f"prefect:{JOB}", item.agency_hint)
-        counts["already received" if stored.duplicate else stored.status] += 1
-        move_received(inbox, item, stored.status, stored.id, today)
-        # File names may be anything a partner chose: the log names the submission only.
+        try:
+            data = read_inbox_file(item)
+            if data is None:
+                continue  # another sweep took it
+            arrived = datetime.fromtimestamp(item.arrived_at, timezone.utc)
+            stored = receive(url, framework, data, item.path.name, "inbox", f"prefect:{JOB}", item.agency_hint, None, arrived)
+            counts["already received" if stored.duplicate else stored.status] += 1
+            move_received(inbox, item, stored.status, stored.id, today)
+        except Exception as exc:  # noqa: BLE001 - one locked or unmovable file must not stop the others
+            counts["left for the next sweep"] += 1
+            # File names may be anything a partner chose: the log never names the file.
+            logger.warning("A file in the inbox could not be taken (%s); it stays for the next sweep", type(exc).__name__)
+            continue
         logger.info("Submission %d: %s%s", stored.id, stored.status, " (already received)" if stored.duplicate else "")
     if counts["rejected"]:
         send_reminders(settings, framework, today)
     if any(counts.values()):
         publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
-    logger.info("Inbox swept: %d accepted, %d rejected, %d already received", counts["accepted"], counts["rejected"], counts["already received"])
+    logger.info("Inbox swept: %d accepted, %d rejected, %d already received, %d left for the next sweep",
+                counts["accepted"], counts["rejected"], counts["already received"], counts["left for the next sweep"])
     return counts

@@ -69,3 +69,15 @@ def forget_form_answer(flow_run_id: UUID, key: str) -> None:
         except PrefectHTTPStatusError as exc:
             if exc.response.status_code != 404:
                 raise
+
+
+@task(name="read-form-answer", cache_policy=NONE, retries=2, retry_delay_seconds=5)
+def read_form_answer(flow_run_id: UUID, key: str) -> dict:
+    """A form's answer as it was typed (when the form's model refused it), to be checked
+    and kept like any other; never logged."""
+    import json
+
+    with get_client(sync_client=True) as client:
+        value = client.read_flow_run_input(flow_run_id=flow_run_id, key=key)
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return loaded if isinstance(loaded, dict) else {"answer": loaded}

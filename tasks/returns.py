@@ -8,7 +8,7 @@ never a return's content.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from prefect import task
@@ -36,10 +36,10 @@ def read_return_task(database_url: str, framework: Framework, reference: str) ->
 
 @task(name="receive-return", **DB)
 def receive(database_url: str, framework: Framework, data: bytes, filename: str, source: str, actor: str,
-            agency_hint: str | None = None, file_format: str | None = None) -> StoredSubmission:
+            agency_hint: str | None = None, file_format: str | None = None, received_at: datetime | None = None) -> StoredSubmission:
     with transaction(database_url) as session:
         return receive_return(session=session, framework=framework, data=data, filename=filename, source=source,
-                              actor=actor, agency_hint=agency_hint, file_format=file_format)
+                              actor=actor, agency_hint=agency_hint, file_format=file_format, received_at=received_at)
 
 
 @task(name="submissions-of-run", **DB)

@@ -307,7 +307,7 @@ def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int
             raise QAFrameworkError(f"cannot read the rationale file {args.rationale_file}: {exc}") from None
     with _session(settings) as session:
         view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
-                            actor=settings.actor, decision=args.decision, rationale=args.rationale, signed_by=args.signed_by)
+                            actor=settings.actor, decision=args.decision, rationale=rationale, signed_by=args.signed_by)
     _print_case(view)
     return 0
 

@@ -66,16 +66,28 @@ def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callab
     framework = _framework(args, settings)
     if args.agency and args.agency not in framework.agencies:
         raise QAFrameworkError(f"--agency {args.agency!r} is not an agency: expected one of {', '.join(sorted(framework.agencies))}")
-    worst = 0
-    for name in args.files:
+    received_at = None
+    if args.received:
+        from datetime import datetime, time
+        from zoneinfo import ZoneInfo
+
+        from qaframework.cli import parse_date
+
+        day = parse_date(args.received, "--received date")
+        # Midday London time on that day: lateness is judged by the day.
+        received_at = datetime.combine(day, time(12), tzinfo=ZoneInfo(framework.document.partnership.timezone))
+    files = []
+    for name in args.files:  # every file is read before any is stored
         path = Path(name)
         try:
-            data = path.read_bytes()
+            files.append((path, path.read_bytes()))
         except OSError as exc:
-            raise QAFrameworkError(f"cannot read {path}: {exc.strerror}") from None
+            raise QAFrameworkError(f"cannot read {path}: {exc.strerror}; nothing was imported") from None
+    worst = 0
+    for path, data in files:
         with session_for(settings) as session:
             stored = receive_return(session=session, framework=framework, data=data, filename=path.name, source="cli",
-                                    actor=settings.actor, agency_hint=args.agency)
+                                    actor=settings.actor, agency_hint=args.agency, received_at=received_at)
         again = " (this file had been received already: nothing new stored)" if stored.duplicate else ""
         if stored.status == "accepted":
             print(f"{path}: accepted as version {stored.version} of {stored.task_reference}" + (" (late)" if stored.late else " (on time)") + again)
@@ -91,13 +103,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callab
 def cmd_status(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
     from qaframework.persistence.reporting import assignee_names
     from qaframework.persistence.return_reports import return_task_facts
-    from qaframework.returns.dashboard import by_activity, by_agency, s11_rag_summary
+    from qaframework.returns.dashboard import by_activity, by_agency, latest_year, s11_rag_summary
 
     framework = _framework(args, settings)
     today = today_in(framework.document.partnership.timezone)
     fy = FinancialYear.parse(args.fy) if args.fy else FinancialYear.containing(today)
     with session_for(settings) as session:
         facts = return_task_facts(session=session, framework=framework, financial_year=fy.start_year)
+        every_year = return_task_facts(session=session, framework=framework)
         names = assignee_names(session=session)
     report = {
         "financial_year": str(fy),
@@ -108,8 +121,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings, session_for: Callab
     }
     for key, rt in framework.document.returns.items():
         if rt.kind == "s11-self-assessment":
+            # As the Prefect artifact: the latest self-assessment year with returns in.
             report["s11_by_domain"], report["s11_by_agency"] = s11_rag_summary(
-                [f for f in facts if f.activity in rt.activities], {k: d.name for k, d in rt.domains.items()}, names)
+                latest_year([f for f in every_year if f.activity in rt.activities]), {k: d.name for k, d in rt.domains.items()}, names)
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -181,7 +195,8 @@ def add_returns_parser(sub: Any, parser_class: type, add_framework: Callable[[An
     r.set_defaults(handler=bind(cmd_template))
     r = rs.add_parser("import", help="import returns from .xlsx, .csv or .json files", description="Import returns. Each file is accepted (the task is marked submitted, on time or late) or rejected with every problem's sheet, row and column; either way it is kept. Exits 2 if any file was rejected.")
     r.add_argument("files", metavar="FILE", nargs="+")
-    r.add_argument("--agency", metavar="KEY", help="the agency that sent the files, so a file too broken to name its agency can still be answered")
+    r.add_argument("--agency", metavar="KEY", help="the agency that sent the files: a file naming another agency is rejected, and a file too broken to name its agency can still be answered")
+    r.add_argument("--received", metavar="DATE", help="the day the files arrived, YYYY-MM-DD, when that was before today (lateness is judged by it)")
     add_framework(r)
     r.set_defaults(handler=bind(cmd_import))
     r = rs.add_parser("status", help="returns received, outstanding and late, per agency and activity", description="Returns received, outstanding and late per agency and per activity, and the Section 11 Red/Amber/Green summary by domain.")

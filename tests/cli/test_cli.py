@@ -282,6 +282,17 @@ def test_rapid_review_start_record_cases_and_resume(tmp_path: Path) -> None:
     resumed = qaf("rapid-review", "resume", "RR-2026-001", cwd=tmp_path, env=env)
     assert resumed.returncode == 0 and "-> Rapid review completed" in resumed.stdout
 
+    # The decision's rationale from a file (kept out of shell history) reaches the case record.
+    assert qaf("rapid-review", "record", "RR-2026-001", "rapid-review", "--on", "2027-01-12", cwd=tmp_path, env=env).returncode == 0
+    assert qaf("rapid-review", "record", "RR-2026-001", "executive-sign-off", "--on", "2027-01-13", "--signed-by", "Independent Scrutineer", cwd=tmp_path, env=env).returncode == 0
+    (tmp_path / "why.txt").write_text("Criteria for a local review not met; learning taken to L&I.", encoding="utf-8")
+    decided = qaf("rapid-review", "record", "RR-2026-001", "decision", "--on", "2027-01-14", "--decision", "no-review", "--rationale-file", "why.txt", cwd=tmp_path, env=env)
+    assert decided.returncode == 0, decided.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / ".qaf" / "qaframework.db") as db:
+        assert db.execute("select decision, decision_rationale from review_case").fetchone() == ("no-review", "Criteria for a local review not met; learning taken to L&I.")
+
 
 @pytest.mark.parametrize(
     ("args", "fragment"),

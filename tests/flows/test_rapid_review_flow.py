@@ -4,8 +4,6 @@ reaches Prefect."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +16,7 @@ from sqlalchemy import update
 
 from qaframework.persistence.database import transaction
 from qaframework.persistence.tables import ReviewCase
+from tests.flows.runner import served as serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "CANARY-Casefile-Family-Name-Wilhelmina"
@@ -27,32 +26,13 @@ CANARY = "CANARY-Casefile-Family-Name-Wilhelmina"
 def served() -> Iterator[None]:
     """The rapid-review deployment, with its prefect.yaml trigger, served by a runner."""
     from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
-    from prefect.runner import Runner
 
     from flows.rapid_review import rapid_review
 
     (spec,) = [d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"] if d["name"] == "rapid-review"]
     triggers = [DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec["triggers"]]
-    runner = Runner(query_seconds=1)
-    started = threading.Event()
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def serve() -> None:
-        async def main() -> None:
-            loops.append(asyncio.get_running_loop())
-            await runner.aadd_flow(rapid_review, name="rapid-review", triggers=triggers)
-            started.set()
-            await runner.start()
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(60)
-    yield
-    # Stop the runner on its own event loop, so no polling outlives these tests.
-    asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(timeout=60)
-    thread.join(timeout=60)
+    with serve(rapid_review, "rapid-review", triggers):
+        yield
 
 
 def _client():  # type: ignore[no-untyped-def]

@@ -3,9 +3,7 @@ the UI does), and the inbox sweep run twice over real files."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -22,6 +20,7 @@ from qaframework.persistence.returns import find_return_task
 from qaframework.persistence.tables import ReturnSubmission, Task
 from qaframework.persistence.task_status import open_started_tasks
 from qaframework.returns.templates import template_json, template_xlsx
+from tests.flows.runner import served as serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "multi-agency-audit/2027-04/avon-somerset-police"
@@ -78,28 +77,33 @@ def test_the_sweep_receives_files_away_and_tells_the_sender_once(inbox: Path, qa
     (inbox / "audit-q1.json").write_bytes(good)
     (inbox / "avon-somerset-police" / "Q1 audit (draft).xlsx").write_bytes(broken)
     (inbox / "~$lock.xlsx").write_bytes(b"an Office lock file")
+    (inbox / "nested.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)  # breaks the JSON parser itself
     (inbox / "copying.xlsx.part").write_bytes(b"half a file")
 
     first = sweep_returns_inbox(date(2027, 4, 20))
-    assert first == {"accepted": 1, "rejected": 1, "already received": 0}
+    assert first == {"accepted": 1, "rejected": 2, "already received": 0, "left for the next sweep": 0}
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["copying.xlsx.part", "~$lock.xlsx"], "the rest was filed away"
     accepted = list((inbox / "processed" / "accepted").rglob("*"))
     rejected = list((inbox / "processed" / "rejected").rglob("*.xlsx"))
     assert any(p.name.endswith("-audit-q1.json") for p in accepted) and len(rejected) == 1
+    assert len(list((inbox / "processed" / "rejected").rglob("*-nested.json"))) == 1, "an unparseable file is kept, not stuck"
     with transaction(qaf_database) as session:
         rows = session.execute(select(ReturnSubmission).order_by(ReturnSubmission.id)).scalars().all()
-        task = session.get(Task, rows[0].task_id)
-    assert [(r.status, r.version, r.source) for r in rows] == [("accepted", 1, "inbox"), ("rejected", 2, "inbox")]
-    assert task is not None and task.status == "submitted"
-    assert json.loads(rows[1].reasons)[0]["where"] == 'sheet "Grades"'
-    assert rows[1].original == broken
+        task = session.get(Task, next(r.task_id for r in rows if r.status == "accepted"))
+    by_file = {r.original_filename: r for r in rows}
+    assert (by_file["audit-q1.json"].status, by_file["Q1 audit (draft).xlsx"].status, by_file["nested.json"].status) == ("accepted", "rejected", "rejected")
+    assert {r.source for r in rows} == {"inbox"} and task is not None and task.status == "submitted"
+    assert json.loads(by_file["Q1 audit (draft).xlsx"].reasons)[0]["where"] == 'sheet "Grades"'
+    assert by_file["Q1 audit (draft).xlsx"].original == broken and by_file["Q1 audit (draft).xlsx"].agency_key == "avon-somerset-police"
+    assert "could not be read as a .json return" in json.loads(by_file["nested.json"].reasons)[0]["expected"]
 
-    # A crash after storing but before filing away: the same file comes round again.
-    (inbox / "audit-q1 (copy).json").write_bytes(good)
+    # A crash after storing but before filing away: the same files come round again.
+    (inbox / "avon-somerset-police" / "Q1 audit (draft) (copy).xlsx").write_bytes(broken)
+    (inbox / "nested (copy).json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     again = sweep_returns_inbox(date(2027, 4, 20))
-    assert again == {"accepted": 0, "rejected": 0, "already received": 1}
+    assert again == {"accepted": 0, "rejected": 0, "already received": 2, "left for the next sweep": 0}
     with transaction(qaf_database) as session:
-        assert len(session.execute(select(ReturnSubmission)).scalars().all()) == 2
+        assert len(session.execute(select(ReturnSubmission)).scalars().all()) == 3
 
     by_agency = {r["agency"]: r for r in _artifact("returns-by-agency")}
     police = by_agency["Avon and Somerset Constabulary"]
@@ -124,29 +128,10 @@ def test_the_sweep_twice_at_once_receives_each_file_once(inbox: Path, qaf_databa
 @pytest.fixture(scope="module")
 def served() -> Iterator[None]:
     """The submit-return deployment, served by a runner as a worker would run it."""
-    from prefect.runner import Runner
-
     from flows.submit_return import submit_return
 
-    runner = Runner(query_seconds=1)
-    started = threading.Event()
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def serve() -> None:
-        async def main() -> None:
-            loops.append(asyncio.get_running_loop())
-            await runner.aadd_flow(submit_return, name="submit-return")
-            started.set()
-            await runner.start()
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(60)
-    yield
-    asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(timeout=60)
-    thread.join(timeout=60)
+    with serve(submit_return, "submit-return"):
+        yield
 
 
 def _client():  # type: ignore[no-untyped-def]
@@ -197,10 +182,13 @@ def test_a_suspended_submit_return_run_resumed_with_typed_input_stores_the_retur
     assert {"grades", "learning", "actions"} <= set(properties)
 
     # An answer that fails the checks is kept and the form comes back with the reasons.
+    # A theme of spaces passes Prefect's schema but not the form's own model.
     resume_flow_run(run.id, run_input={"agency": "avon-somerset-police", "period": "2027/28 Q1",
-                                       "grades": [{"case_number": "Wilhelmina Smith", "domain": "voice-of-the-child", "grade": "Good"}]})
+                                       "grades": [{"case_number": "Wilhelmina Smith", "domain": "voice-of-the-child", "grade": "Good"}],
+                                       "learning": [{"theme": "   "}]})
     schema, description = _schema(run.id, f"return-{task_id}-2")
     assert "grades[0].case_number: expected a pseudonymous case number such as MAA-2027-017" in description
+    assert "learning[0].theme: is empty" in description
     assert "Wilhelmina" not in description
 
     resume_flow_run(run.id, run_input={

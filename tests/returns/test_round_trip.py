@@ -261,3 +261,44 @@ def test_the_same_file_twice_at_once_is_received_once_and_two_files_get_two_vers
     with transaction(database_url) as session:
         versions = sorted(session.execute(select(ReturnSubmission.version)).scalars())
     assert versions == [1, 2, 3]
+
+
+def test_going_back_to_an_earlier_file_is_a_new_version(qaf: Callable[..., tuple[int, str, str]], database_url: str, tmp_path: Path, framework: Framework) -> None:
+    plan_and_open(qaf, database_url, 2027, date(2027, 4, 1))
+    first, second = _dataset_file(qaf, tmp_path, "a.json", 1), _dataset_file(qaf, tmp_path, "b.json", 2)
+    results = []
+    for data in (first, second, first, first):
+        with transaction(database_url) as session:
+            results.append(receive_return(session=session, framework=framework, data=data, filename="audit.json", source="cli", actor="test"))
+    assert [(r.version, r.duplicate) for r in results] == [(1, False), (2, False), (3, False), (3, True)]
+    code, out, _ = qaf("returns", "status", "--fy", "2027", "--json")
+    (line,) = [t for t in json.loads(out)["tasks"] if t["task"] == "multi-agency-audit/2027-04/avon-somerset-police"]
+    assert line["versions_accepted"] == 3
+
+
+def test_a_file_from_one_agency_naming_another_is_rejected_and_its_sender_told(
+        qaf: Callable[..., tuple[int, str, str]], database_url: str, tmp_path: Path) -> None:
+    plan_and_open(qaf, database_url, 2027, date(2027, 4, 1))
+    (tmp_path / "police.json").write_bytes(_dataset_file(qaf, tmp_path, "police.json", 1))
+    code, out, err = qaf("returns", "import", "police.json", "--agency", "somerset-csc")
+    assert code == 2
+    assert "names the agency avon-somerset-police, but the file came from somerset-csc" in err
+    with transaction(database_url) as session:
+        (row,) = session.execute(select(ReturnSubmission)).scalars().all()
+        police_task = session.execute(select(Task.status).where(Task.assignee_key == "avon-somerset-police", Task.status == "submitted")).first()
+    assert (row.status, row.agency_key, row.task_id, row.notice_status) == ("rejected", "somerset-csc", None, "pending")
+    assert police_task is None, "nothing was counted for the agency the file named"
+
+
+def test_a_return_imported_later_is_judged_by_the_day_it_arrived(qaf: Callable[..., tuple[int, str, str]], database_url: str, tmp_path: Path) -> None:
+    plan_and_open(qaf, database_url, 2027, date(2027, 4, 1))
+    (tmp_path / "on-time.json").write_bytes(_dataset_file(qaf, tmp_path, "on-time.json", 1))
+    code, out, err = qaf("returns", "import", "on-time.json", "--received", "2027-04-30")
+    assert code == 0 and "(on time)" in out, err
+    (tmp_path / "late.json").write_bytes(_dataset_file(qaf, tmp_path, "late.json", 2))
+    code, out, err = qaf("returns", "import", "late.json", "--received", "2027-05-04")
+    assert code == 0 and "(late)" in out, err
+    code, _, err = qaf("returns", "import", "late.json", "missing.json")
+    assert code == 2 and "cannot read missing.json" in err and "nothing was imported" in err
+    with transaction(database_url) as session:
+        assert len(session.execute(select(ReturnSubmission)).scalars().all()) == 2

@@ -114,12 +114,15 @@ def test_the_inbox_takes_settled_files_and_skips_lock_files_and_partial_copies(t
     (inbox / "not-an-agency").mkdir()
     for name in ("old.xlsx", "~$old.xlsx", ".hidden.csv", "copy.xlsx.part", "somerset-csc/theirs.csv", "not-an-agency/stray.csv", "new.json"):
         (inbox / name).write_bytes(b"x")
+    # A copy tool kept the sender's old modification time: the file only arrived now
+    # (its ctime), so it settles like the others and is judged on time by its arrival.
     os.utime(inbox / "old.xlsx", (1000, 1000))
-    now = os.stat(inbox / "new.json").st_mtime
-    ready = waiting_files(inbox, {"somerset-csc", "avon-somerset-police"}, settle_seconds=10, now=now + 5)
-    assert [(f.path.name, f.agency_hint) for f in ready] == [("old.xlsx", None)], "new.json is still settling"
+    now = max(os.stat(inbox / name).st_ctime for name in ("old.xlsx", "new.json"))
+    assert waiting_files(inbox, {"somerset-csc", "avon-somerset-police"}, settle_seconds=10, now=now + 5) == [], "everything is still settling"
     ready = waiting_files(inbox, {"somerset-csc"}, settle_seconds=10, now=now + 60)
+    assert [f.path.name for f in ready][0] == "old.xlsx", "oldest first"
     assert sorted((f.path.name, f.agency_hint) for f in ready) == [("new.json", None), ("old.xlsx", None), ("theirs.csv", "somerset-csc")]
+    assert all(abs(f.arrived_at - os.stat(f.path).st_ctime) < 1 for f in ready)
     moved = file_away(inbox, ready[0], "accepted", 7, date(2027, 4, 20))
     assert moved == inbox / "processed" / "accepted" / "2027-04-20" / "7-old.xlsx" and moved.exists()
     assert file_away(inbox, ready[0], "accepted", 7, date(2027, 4, 20)) is None, "a file another sweep moved is left alone"

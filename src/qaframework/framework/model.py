@@ -8,7 +8,7 @@ than a silently ignored line.
 from __future__ import annotations
 
 from datetime import time as TimeOfDay
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 

@@ -115,18 +115,7 @@ def assemble_digests(*, session: Session, today: date, domain: str, now: datetim
             groups[(reminder.recipient, kind)].append(reminder.id)  # type: ignore[arg-type]
     ready = 0
     for (recipient, kind), ids in sorted(groups.items()):
-        insert_ignoring_duplicates(
-            session, EmailMessage,
-            [{"message_id": message_id_for(recipient, kind, today, domain), "recipient": recipient, "kind": kind,
-              "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
-            ["recipient", "kind", "digest_date"],
-        )
-        email_id = session.execute(
-            select(EmailMessage.id).where(
-                EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today,
-                EmailMessage.status == "pending", unclaimed,
-            )
-        ).scalar_one_or_none()
+        email_id = open_email_of_the_day(session=session, recipient=recipient, kind=kind, today=today, domain=domain, now=now)
         if email_id is None:
             continue  # today's email has gone, or is being sent: these wait for the next one
         session.execute(
@@ -134,6 +123,25 @@ def assemble_digests(*, session: Session, today: date, domain: str, now: datetim
         )
         ready += 1
     return ready
+
+
+def open_email_of_the_day(*, session: Session, recipient: str, kind: str, today: date, domain: str, now: datetime) -> int | None:
+    """The id of today's email of ``kind`` for ``recipient``, created if need be, while it
+    can still take more (pending and claimed by no sender); None once it has gone or is
+    being sent."""
+    insert_ignoring_duplicates(
+        session, EmailMessage,
+        [{"message_id": message_id_for(recipient, kind, today, domain), "recipient": recipient, "kind": kind,
+          "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
+        ["recipient", "kind", "digest_date"],
+    )
+    unclaimed = or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now)  # type: ignore[union-attr,operator]
+    return session.execute(
+        select(EmailMessage.id).where(
+            EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today,
+            EmailMessage.status == "pending", unclaimed,
+        )
+    ).scalar_one_or_none()
 
 
 #: After this many failed attempts an email is given up (status "failed", with its last

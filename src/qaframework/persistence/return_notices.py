@@ -30,8 +30,7 @@ from sqlmodel import Session
 
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
-from qaframework.persistence.outbox import mark_sent, message_id_for, recipient_of
-from qaframework.persistence.repository import insert_ignoring_duplicates
+from qaframework.persistence.outbox import mark_sent, open_email_of_the_day, recipient_of
 from qaframework.persistence.tables import EmailMessage, Occurrence, ReturnSubmission, Task, utc_now
 from qaframework.returns.problems import Problem
 
@@ -94,18 +93,7 @@ def assemble_rejection_notices(
         session.execute(update(ReturnSubmission).where(ReturnSubmission.id.in_(nobody)).values(notice_status="no-recipient"))  # type: ignore[union-attr]
     ready = 0
     for recipient, ids in sorted(groups.items()):
-        insert_ignoring_duplicates(
-            session, EmailMessage,
-            [{"message_id": message_id_for(recipient, REJECTION_NOTICE, today, domain), "recipient": recipient,
-              "kind": REJECTION_NOTICE, "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
-            ["recipient", "kind", "digest_date"],
-        )
-        email_id = session.execute(
-            select(EmailMessage.id).where(
-                EmailMessage.recipient == recipient, EmailMessage.kind == REJECTION_NOTICE, EmailMessage.digest_date == today,
-                EmailMessage.status == "pending", unclaimed,
-            )
-        ).scalar_one_or_none()
+        email_id = open_email_of_the_day(session=session, recipient=recipient, kind=REJECTION_NOTICE, today=today, domain=domain, now=now)
         if email_id is None:
             continue  # today's notice has gone, or is being sent: these wait for the next one
         session.execute(

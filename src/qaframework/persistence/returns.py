@@ -140,6 +140,12 @@ def receive_return(
             agency_type = framework.agencies[task.agency_key].type if task.agency_key in framework.agencies else ""
             tables = validate_tables(rt, task, agency_type, document, problems)
             payload = {"return_type": rt_key, "task": task.reference, "agency": task.agency_key, "period": task.period_label, **tables}
+    named = task.agency_key if task is not None else (agency if document is not None and agency != agency_hint else None)
+    if agency_hint is not None and named is not None and named != agency_hint:
+        # Where the file came from (an agency's inbox folder, --agency) wins over what it says.
+        where = document.about["task" if task is not None else "agency"][1] if document is not None else ""
+        problems.add(where, f"names the agency {named}, but the file came from {agency_hint}: send it from the right agency, or correct the About sheet")
+        task, agency, rt_key, payload = None, agency_hint, None, {}
     status = "rejected" if problems else "accepted"
     reasons = problems.as_list()
     return _store(
@@ -150,24 +156,39 @@ def receive_return(
     )
 
 
+def _duplicate(existing: ReturnSubmission, task: ReturnTask | None) -> StoredSubmission:
+    return StoredSubmission(existing.id, existing.status, existing.version, task.reference if task else None,  # type: ignore[arg-type]
+                            existing.agency_key, existing.late, json.loads(existing.reasons or "[]"), duplicate=True)
+
+
 def _store(*, session: Session, framework: Framework, task: ReturnTask | None, agency: str | None, rt_key: str | None,
            status: str, payload: dict, reasons: list[dict[str, str]], data: bytes, filename: str, source: str,
            file_format: str, actor: str, received_at: datetime) -> StoredSubmission:
     from qaframework.returns.documents import MAX_BYTES
 
     digest = fingerprint(data)
-    dedupe_key = f"{task.task_id if task else '-'}:{agency or '-'}:{digest}"
     zone = ZoneInfo(framework.document.partnership.timezone)
     late = bool(task and task.due and received_at.astimezone(zone).date() > task.due)
     dialect = session.get_bind().dialect.name
-    if task is not None and dialect == "postgresql":
-        # A task's versions are numbered in order: serialise numbering within the task.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52540000 + task.task_id})
     table = ReturnSubmission.__table__  # type: ignore[attr-defined]
-    version = (
-        select(func.coalesce(func.max(table.c.version), 0) + 1).where(table.c.task_id == task.task_id).scalar_subquery()
-        if task is not None else 0
-    )
+    reasons_json = json.dumps(reasons)
+    if task is not None:
+        if dialect == "postgresql":
+            # A task's versions are numbered in order: serialise numbering within the task.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52540000 + task.task_id})
+        latest = session.execute(
+            select(ReturnSubmission).where(ReturnSubmission.task_id == task.task_id).order_by(ReturnSubmission.version.desc()).limit(1)  # type: ignore[attr-defined]
+        ).scalar_one_or_none()
+        if latest is not None and (latest.fingerprint, latest.status, latest.reasons) == (digest, status, reasons_json):
+            return _duplicate(latest, task)  # the same file with the same outcome: a re-run or a second sweep
+        # Unique per content *after* the latest version: the same file arriving twice at once
+        # is stored once, while going back to an earlier version is a new version.
+        dedupe_key = f"{task.task_id}:{digest}:after-{latest.version if latest else 0}"
+        version = select(func.coalesce(func.max(table.c.version), 0) + 1).where(table.c.task_id == task.task_id).scalar_subquery()
+    else:
+        outcome = hashlib.sha256(f"{status}{reasons_json}".encode()).hexdigest()[:16]
+        dedupe_key = f"-:{agency or '-'}:{digest}:{outcome}"
+        version = 0
     notify = status == "rejected"
     recipient = framework.agencies[agency].contact.email if agency in framework.agencies else None
     row = {
@@ -175,7 +196,7 @@ def _store(*, session: Session, framework: Framework, task: ReturnTask | None, a
         "status": status, "source": source, "file_format": file_format, "original_filename": filename[-260:],
         "fingerprint": digest, "dedupe_key": dedupe_key, "size_bytes": len(data),
         "original": data if len(data) <= MAX_BYTES else None,
-        "payload": json.dumps(payload, sort_keys=True) if payload else "", "reasons": json.dumps(reasons),
+        "payload": json.dumps(payload, sort_keys=True) if payload else "", "reasons": reasons_json,
         "late": late, "actor": actor[:120], "received_at": received_at,
         "notice_status": ("pending" if recipient else "no-recipient") if notify else "none",
     }
@@ -184,9 +205,7 @@ def _store(*, session: Session, framework: Framework, task: ReturnTask | None, a
         insert(table).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     ).scalar_one_or_none()
     if new_id is None:
-        existing = session.execute(select(ReturnSubmission).where(ReturnSubmission.dedupe_key == dedupe_key)).scalar_one()
-        return StoredSubmission(existing.id, existing.status, existing.version, task.reference if task else None,  # type: ignore[arg-type]
-                                existing.agency_key, existing.late, json.loads(existing.reasons or "[]"), duplicate=True)
+        return _duplicate(session.execute(select(ReturnSubmission).where(ReturnSubmission.dedupe_key == dedupe_key)).scalar_one(), task)
     stored = session.execute(select(ReturnSubmission.version).where(ReturnSubmission.id == new_id)).scalar_one()
     if status == "accepted" and task is not None:
         session.execute(

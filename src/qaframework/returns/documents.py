@@ -83,7 +83,12 @@ def read_document(data: bytes, filename: str) -> Document:
         raise ReturnFileUnreadable("", f"is {len(data) / 1048576:.1f} MB: a return may be at most {MAX_BYTES // 1048576} MB; remove pictures or extra sheets and send it again")
     if not data.strip():
         raise ReturnFileUnreadable("", "is empty: fill in the template from qaf returns template TASK and send it again")
-    reader: _Reader = {"xlsx": _XlsxReader, "csv": _CsvReader, "json": _JsonReader}[fmt](data)
+    try:
+        reader: _Reader = {"xlsx": _XlsxReader, "csv": _CsvReader, "json": _JsonReader}[fmt](data)
+    except ReturnFileUnreadable:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged file can break a parser in any way; it is still kept
+        raise ReturnFileUnreadable("", f"could not be read as a .{fmt} return (it is damaged, or nested too deeply): save it again from the template and send it again") from None
     return Document(fmt, reader.about(), reader)
 
 
@@ -132,8 +137,9 @@ class _GridReader(_Reader):
         for actual, rows in self.grids.items():
             if actual.strip().lower() == name.lower():
                 return actual, rows
-        names = ", ".join(f'"{n}"' for n in self.grids) or "none"
-        raise ReturnFileUnreadable("", f'has no {self.kind} named "{name}" (found {names}): use the template from qaf returns template TASK')
+        # The names found are not quoted back: a partner may have named a sheet after a child.
+        found = f"{len(self.grids)} other{'s' if len(self.grids) != 1 else ''}" if self.grids else "none at all"
+        raise ReturnFileUnreadable("", f'has no {self.kind} named "{name}" ({found}): use the template from qaf returns template TASK')
 
     def about(self) -> dict[str, tuple[Any, str]]:
         actual, rows = self._grid(ABOUT_SHEET)

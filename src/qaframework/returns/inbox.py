@@ -28,6 +28,9 @@ _SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
 class InboxFile:
     path: Path
     agency_hint: str | None  # the agency subfolder it was in, if any
+    #: When it came into the inbox (POSIX seconds): a file saved at 21:00 on the due day
+    #: is on time although the first sweep to read it is the next morning's.
+    arrived_at: float = 0.0
 
 
 def waiting_files(inbox: Path, agencies: set[str], settle_seconds: float, now: float | None = None) -> list[InboxFile]:
@@ -41,9 +44,11 @@ def waiting_files(inbox: Path, agencies: set[str], settle_seconds: float, now: f
         for entry in os.scandir(folder):
             if not entry.is_file(follow_symlinks=False) or entry.name.startswith(_SKIP_PREFIXES) or entry.name.lower().endswith(_SKIP_SUFFIXES):
                 continue
-            modified = entry.stat().st_mtime
-            if now - modified >= settle_seconds:
-                found.append((modified, InboxFile(Path(entry.path), hint)))
+            stat = entry.stat()
+            modified = stat.st_mtime
+            if now - max(modified, stat.st_ctime) >= settle_seconds:
+                # ctime is when the file was put here (copy tools keep the sender's mtime).
+                found.append((modified, InboxFile(Path(entry.path), hint, min(stat.st_ctime, now))))
     return [f for _, f in sorted(found, key=lambda pair: (pair[0], str(pair[1].path)))]
 
 

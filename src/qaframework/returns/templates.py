@@ -112,6 +112,11 @@ def _table_sheet(sheet: Any, spec: TableSpec, rt: ReturnType, rows: list[dict[st
         sheet.column_dimensions[letter(index)].width = 50 if column.field in ("wording", "evidence", "findings", "action", "theme", "measure_name") else 18
         if column.info:
             sheet.cell(row=1, column=index).font = Font(bold=True, italic=True)
+        if column.field in ("period", "case_number", "school_urn"):
+            # Text, so that Excel does not turn 2027-04 into a date or drop an URN's zeros.
+            sheet.column_dimensions[letter(index)].number_format = "@"
+            for row in range(2, sheet.max_row + 1):
+                sheet.cell(row=row, column=index).number_format = "@"
         choices = _choices(rt, column.field)
         if choices:
             validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,

@@ -1,0 +1,38 @@
+"""Serving a flow as a deployment under the test Prefect API, as a worker would run it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def served(flow: Any, name: str, triggers: list[Any] | None = None) -> Iterator[None]:
+    """A runner serving ``flow`` as deployment ``name`` until the block ends; it is stopped
+    on its own event loop, so no polling outlives the tests."""
+    from prefect.runner import Runner
+
+    runner = Runner(query_seconds=1)
+    started = threading.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def serve() -> None:
+        async def main() -> None:
+            loops.append(asyncio.get_running_loop())
+            await runner.aadd_flow(flow, name=name, triggers=triggers or [])
+            started.set()
+            await runner.start()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(60), f"the runner for {name} did not start"
+    try:
+        yield
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(timeout=60)
+        thread.join(timeout=60)
