@@ -18,7 +18,7 @@ from qaframework.financial_year import FinancialYear
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
 from tasks.reminders import send_reminders
-from tasks.returns import list_inbox, move_received, publish_returns_dashboard, read_inbox_file, receive
+from tasks.returns import claim_inbox_file, count_ignored, list_inbox, move_received, publish_returns_dashboard, read_inbox_file, receive
 
 JOB = "sweep-returns-inbox"
 
@@ -43,19 +43,23 @@ def sweep_returns_inbox(as_of: date | None = None) -> dict[str, int]:
     counts["left for the next sweep"] = 0
     for item in list_inbox(inbox, list(framework.agencies), settings.inbox_settle_seconds):
         try:
-            data = read_inbox_file(item)
-            if data is None:
+            claimed = claim_inbox_file(inbox, item)
+            data = read_inbox_file(claimed) if claimed else None
+            if claimed is None or data is None:
                 continue  # another sweep took it
-            arrived = datetime.fromtimestamp(item.arrived_at, timezone.utc)
-            stored = receive(url, framework, data, item.path.name, "inbox", f"prefect:{JOB}", item.agency_hint, None, arrived)
+            arrived = datetime.fromtimestamp(claimed.arrived_at, timezone.utc)
+            stored = receive(url, framework, data, claimed.sent_as, "inbox", f"prefect:{JOB}", claimed.agency_hint, None, arrived)
             counts["already received" if stored.duplicate else stored.status] += 1
-            move_received(inbox, item, stored.status, stored.id, today)
+            move_received(inbox, claimed, stored.status, stored.id, today)
         except Exception as exc:  # noqa: BLE001 - one locked or unmovable file must not stop the others
             counts["left for the next sweep"] += 1
             # File names may be anything a partner chose: the log never names the file.
             logger.warning("A file in the inbox could not be taken (%s); it stays for the next sweep", type(exc).__name__)
             continue
         logger.info("Submission %d: %s%s", stored.id, stored.status, " (already received)" if stored.duplicate else "")
+    ignored = count_ignored(inbox, list(framework.agencies))
+    if ignored:
+        logger.warning("%d folders in the inbox are not read: put files in the inbox itself or in a folder named after an agency key", ignored)
     if counts["rejected"]:
         send_reminders(settings, framework, today)
     if any(counts.values()):

@@ -21,7 +21,7 @@ from qaframework.persistence.reporting import assignee_names
 from qaframework.persistence.return_reports import SubmissionLine, return_task_facts, submissions
 from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
 from qaframework.returns.dashboard import by_activity, by_agency, latest_year, s11_rag_summary
-from qaframework.returns.inbox import InboxFile, file_away, waiting_files
+from qaframework.returns.inbox import InboxFile, claim, file_away, ignored_entries, waiting_files
 from qaframework.returns.validation import ReturnTask
 from tasks.retrying import retry_transient
 
@@ -51,6 +51,16 @@ def submissions_of_run(database_url: str, actor: str) -> list[SubmissionLine]:
 @task(name="list-inbox", cache_policy=NONE)
 def list_inbox(inbox: Path, agencies: list[str], settle_seconds: float) -> list[InboxFile]:
     return waiting_files(inbox, set(agencies), settle_seconds)
+
+
+@task(name="claim-inbox-file", retries=2, retry_delay_seconds=5, cache_policy=NONE)
+def claim_inbox_file(inbox: Path, item: InboxFile) -> InboxFile | None:
+    return claim(inbox, item)
+
+
+@task(name="count-ignored-inbox-entries", cache_policy=NONE)
+def count_ignored(inbox: Path, agencies: list[str]) -> int:
+    return ignored_entries(inbox, set(agencies))
 
 
 @task(name="read-inbox-file", retries=2, retry_delay_seconds=5, cache_policy=NONE)

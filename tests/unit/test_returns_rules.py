@@ -127,3 +127,30 @@ def test_the_inbox_takes_settled_files_and_skips_lock_files_and_partial_copies(t
     assert moved == inbox / "processed" / "accepted" / "2027-04-20" / "7-old.xlsx" and moved.exists()
     assert file_away(inbox, ready[0], "accepted", 7, date(2027, 4, 20)) is None, "a file another sweep moved is left alone"
     assert waiting_files(tmp_path / "missing", set(), 0) == []
+
+
+def test_a_claimed_file_is_out_of_the_inbox_and_a_stale_claim_is_taken_up_again(tmp_path: Path) -> None:
+    from qaframework.returns.inbox import CLAIM_LEASE_SECONDS, claim, ignored_entries
+
+    inbox = tmp_path / "inbox"
+    (inbox / "avon-somerset-police").mkdir(parents=True)
+    (inbox / "avon-somerset-police" / "Q1 audit.xlsx").write_bytes(b"x")
+    (inbox / "Police returns").mkdir()
+    (inbox / "avon-somerset-police" / "old").mkdir()
+    assert ignored_entries(inbox, {"avon-somerset-police"}) == 2
+    now = os.stat(inbox / "avon-somerset-police" / "Q1 audit.xlsx").st_ctime
+    (item,) = waiting_files(inbox, {"avon-somerset-police"}, settle_seconds=0, now=now + 1)
+    claimed = claim(inbox, item)
+    assert claimed is not None and claimed.sent_as == "Q1 audit.xlsx" and claimed.agency_hint == "avon-somerset-police"
+    assert claimed.path.parent == inbox / "processing" / "avon-somerset-police" and claimed.path.read_bytes() == b"x"
+    assert claim(inbox, item) is None, "a second sweep finds it gone"
+    # A new file sent under the same name is a new file, not the claimed one.
+    (inbox / "avon-somerset-police" / "Q1 audit.xlsx").write_bytes(b"y")
+    later = os.stat(claimed.path).st_ctime
+    fresh = waiting_files(inbox, {"avon-somerset-police"}, settle_seconds=0, now=later + 1)
+    assert [(f.sent_as, f.path.read_bytes()) for f in fresh] == [("Q1 audit.xlsx", b"y")], "a claim in progress is left alone"
+    stale = waiting_files(inbox, {"avon-somerset-police"}, settle_seconds=0, now=later + CLAIM_LEASE_SECONDS + 1)
+    assert sorted((f.sent_as, f.path.read_bytes(), f.agency_hint) for f in stale) == [
+        ("Q1 audit.xlsx", b"x", "avon-somerset-police"), ("Q1 audit.xlsx", b"y", "avon-somerset-police")]
+    moved = file_away(inbox, claimed, "rejected", 12, date(2027, 4, 20))
+    assert moved == inbox / "processed" / "rejected" / "2027-04-20" / "12-Q1 audit.xlsx"

@@ -1,24 +1,31 @@
 """The returns inbox: a folder the business unit (or a mail rule) saves partners' files into.
 
-A sweep takes every settled file, receives it (accepted or rejected, always stored) and
-files it away under ``processed/accepted`` or ``processed/rejected``, named by its
-submission, so the inbox only ever holds what is still to be read. A file in a
-subfolder named after an agency key is that agency's, so even a file too broken to say
-whose it is can be answered.
+A sweep takes every settled file, claims it (an atomic rename into ``processing/``, so
+a file replaced under the same name afterwards is a new file, and two sweeps never read
+the same one), receives it (accepted or rejected, always stored) and files it away under
+``processed/accepted`` or ``processed/rejected``, named by its submission, so the inbox
+only ever holds what is still to be read. A file in a subfolder named after an agency
+key is that agency's, so even a file too broken to say whose it is can be answered.
 
-Receiving is idempotent (a file's content is received once per task), so a sweep that
-crashes between storing a file and moving it, or two sweeps at once, store it once.
+Receiving is idempotent (the same content straight after itself is stored once), so a
+sweep that crashes between storing a file and filing it away stores it once: a claim
+left in ``processing/`` longer than :data:`CLAIM_LEASE_SECONDS` is taken up again.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 PROCESSED = "processed"
+PROCESSING = "processing"
+#: A claimed file still in processing/ after this long was left by a sweep that stopped.
+CLAIM_LEASE_SECONDS = 15 * 60
+_NO_AGENCY = "-"
 #: Names that are never returns: Office lock files, partial copies, hidden files.
 _SKIP_PREFIXES = (".", "~$")
 _SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
@@ -31,6 +38,12 @@ class InboxFile:
     #: When it came into the inbox (POSIX seconds): a file saved at 21:00 on the due day
     #: is on time although the first sweep to read it is the next morning's.
     arrived_at: float = 0.0
+    #: The name it was sent under (a claimed file's path carries a claim token too).
+    name: str = ""
+
+    @property
+    def sent_as(self) -> str:
+        return self.name or self.path.name
 
 
 def waiting_files(inbox: Path, agencies: set[str], settle_seconds: float, now: float | None = None) -> list[InboxFile]:
@@ -49,7 +62,41 @@ def waiting_files(inbox: Path, agencies: set[str], settle_seconds: float, now: f
             if now - max(modified, stat.st_ctime) >= settle_seconds:
                 # ctime is when the file was put here (copy tools keep the sender's mtime).
                 found.append((modified, InboxFile(Path(entry.path), hint, min(stat.st_ctime, now))))
+    claims = inbox / PROCESSING
+    for folder in sorted(claims.iterdir()) if claims.is_dir() else []:
+        hint = None if folder.name == _NO_AGENCY else folder.name
+        for entry in os.scandir(folder) if folder.is_dir() else []:
+            stat = entry.stat()
+            if entry.is_file(follow_symlinks=False) and now - stat.st_ctime >= CLAIM_LEASE_SECONDS:
+                found.append((stat.st_mtime, InboxFile(Path(entry.path), hint, min(stat.st_ctime, now), entry.name.partition("-")[2])))
     return [f for _, f in sorted(found, key=lambda pair: (pair[0], str(pair[1].path)))]
+
+
+def ignored_entries(inbox: Path, agencies: set[str]) -> int:
+    """How many things in the inbox no sweep will read (a folder not named after an agency,
+    a folder inside an agency's folder): the business unit should move them."""
+    if not inbox.is_dir():
+        return 0
+    count = 0
+    for entry in os.scandir(inbox):
+        if entry.is_dir(follow_symlinks=False) and entry.name not in agencies | {PROCESSED, PROCESSING}:
+            count += 1
+        elif entry.is_dir(follow_symlinks=False) and entry.name in agencies:
+            count += sum(1 for e in os.scandir(entry.path) if e.is_dir(follow_symlinks=False))
+    return count
+
+
+def claim(inbox: Path, item: InboxFile) -> InboxFile | None:
+    """Take the file out of the inbox into processing/, atomically; None if another sweep
+    took it first."""
+    folder = inbox / PROCESSING / (item.agency_hint or _NO_AGENCY)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex[:12]}-{item.sent_as}"
+    try:
+        os.replace(item.path, target)
+    except FileNotFoundError:
+        return None
+    return InboxFile(target, item.agency_hint, item.arrived_at, item.sent_as)
 
 
 def file_away(inbox: Path, item: InboxFile, status: str, submission_id: int, on: date) -> Path | None:
@@ -57,7 +104,7 @@ def file_away(inbox: Path, item: InboxFile, status: str, submission_id: int, on:
     another sweep moved it first."""
     target_dir = inbox / PROCESSED / status / on.isoformat()
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{submission_id}-{item.path.name}"
+    target = target_dir / f"{submission_id}-{item.sent_as}"
     try:
         os.replace(item.path, target)
     except FileNotFoundError:
