@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,3 +37,21 @@ def served(flow: Any, name: str, triggers: list[Any] | None = None) -> Iterator[
     finally:
         asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(timeout=60)
         thread.join(timeout=60)
+
+
+def client():  # type: ignore[no-untyped-def]
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def wait_for(run_id: Any, states: set[str], timeout: float = 120):  # type: ignore[no-untyped-def]
+    """The flow run, once it reaches one of ``states`` (PAUSED, COMPLETED...)."""
+    deadline = time.monotonic() + timeout
+    with client() as api:
+        while time.monotonic() < deadline:
+            run = api.read_flow_run(run_id)
+            if run.state and run.state.type.value in states:
+                return run
+            time.sleep(0.5)
+    raise AssertionError(f"run {run_id} never reached {states}; last {run.state}")

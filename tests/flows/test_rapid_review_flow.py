@@ -16,7 +16,9 @@ from sqlalchemy import update
 
 from qaframework.persistence.database import transaction
 from qaframework.persistence.tables import ReviewCase
+from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
+from tests.flows.runner import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "CANARY-Casefile-Family-Name-Wilhelmina"
@@ -33,23 +35,6 @@ def served() -> Iterator[None]:
     triggers = [DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec["triggers"]]
     with serve(rapid_review, "rapid-review", triggers):
         yield
-
-
-def _client():  # type: ignore[no-untyped-def]
-    from prefect.client.orchestration import get_client
-
-    return get_client(sync_client=True)
-
-
-def wait_for(run_id: UUID, states: set[str], timeout: float = 120):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    with _client() as client:
-        while time.monotonic() < deadline:
-            run = client.read_flow_run(run_id)
-            if run.state and run.state.type.value in states:
-                return run
-            time.sleep(0.5)
-    raise AssertionError(f"run {run_id} never reached {states}; last {run.state}")
 
 
 def answer(run_id: UUID, stage_key: str, values: dict[str, object]) -> None:

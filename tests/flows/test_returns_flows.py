@@ -20,7 +20,9 @@ from qaframework.persistence.returns import find_return_task
 from qaframework.persistence.tables import ReturnSubmission, Task
 from qaframework.persistence.task_status import open_started_tasks
 from qaframework.returns.templates import template_json, template_xlsx
+from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
+from tests.flows.runner import wait_for as _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "multi-agency-audit/2027-04/avon-somerset-police"
@@ -132,23 +134,6 @@ def served() -> Iterator[None]:
 
     with serve(submit_return, "submit-return"):
         yield
-
-
-def _client():  # type: ignore[no-untyped-def]
-    from prefect.client.orchestration import get_client
-
-    return get_client(sync_client=True)
-
-
-def _wait(run_id, states: set[str], timeout: float = 120):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    with _client() as client:
-        while time.monotonic() < deadline:
-            run = client.read_flow_run(run_id)
-            if run.state and run.state.type.value in states:
-                return run
-            time.sleep(0.5)
-    raise AssertionError(f"run {run_id} never reached {states}; last {run.state}")
 
 
 def _schema(run_id, key: str) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
