@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
-import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -28,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import openpyxl  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import best_of  # noqa: E402
 
 from qaframework.financial_year import FinancialYear  # noqa: E402
 from qaframework.framework import load_framework  # noqa: E402
@@ -42,15 +44,6 @@ from qaframework.yearly_plan import plan_financial_year  # noqa: E402
 
 TASK = "s175-audit/2028-01/somerset-education"
 STANDARDS = ("dsl", "policy", "training", "safer-recruitment", "online-safety", "governance")
-
-
-def best_of(fn, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def filled(template: bytes, variant: int) -> bytes:
@@ -99,9 +92,9 @@ def main() -> None:
                                         actor="bench", received_at=datetime(2028, 2, 1, tzinfo=timezone.utc))
             assert stored.status == "accepted" and not stored.duplicate
 
-        base = best_of(baseline)
-        check = best_of(read_and_check)
-        whole = best_of(receive)
+        base = best_of(baseline, 5)
+        check = best_of(read_and_check, 5)
+        whole = best_of(receive, 5)
     print(f"School audit return, 4,998 rows, {len(data) / 1024:.0f} KB .xlsx")
     print(f"  baseline (openpyxl reads every cell)     {base * 1000:8.1f} ms")
     print(f"  read and check (no database)             {check * 1000:8.1f} ms   {check / base:5.2f}x baseline")

@@ -24,6 +24,7 @@ from qaframework.config import Settings
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.returns.layout import LAYOUTS
+from qaframework.returns.problems import describe
 from qaframework.returns.templates import prefilled_rows
 from qaframework.returns.validation import ReturnTask
 from tasks.cases import forget_form_answer, read_form_answer
@@ -81,7 +82,7 @@ def submit_return(task: str) -> dict[str, object]:
         forget_form_answer(run_id, f"suspended-return-{found.task_id}-{stored_attempt}-response")
     while not (earlier and earlier[-1].status == "accepted") and len(earlier) < ATTEMPTS:
         attempt = len(earlier) + 1
-        reasons = "; ".join(f"{p['where']}: {p['expected']}" if p["where"] else p["expected"] for p in earlier[-1].problems) if earlier else ""
+        reasons = "; ".join(describe(p) for p in earlier[-1].problems) if earlier else ""
         key = f"return-{found.task_id}-{attempt}"
         description = (f"{rt.title} from {agency.name if agency else found.agency_key} for {found.title} {found.period_label}"
                        + (f", due {found.due:%d %B %Y}" if found.due else "") + ". Never type a child's, family's or practitioner's name."
@@ -108,7 +109,7 @@ def submit_return(task: str) -> dict[str, object]:
         else:
             # Problems name places and expectations only, never what was typed.
             logger.warning("Submission %d for %s rejected: %s", stored.id, found.reference,
-                           "; ".join(f"{p['where']}: {p['expected']}" for p in stored.problems))
+                           "; ".join(describe(p) for p in stored.problems))
         earlier = submissions_of_run(url, actor)
     today = today_in(framework.document.partnership.timezone)
     publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)

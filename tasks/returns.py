@@ -20,7 +20,8 @@ from qaframework.persistence.database import transaction
 from qaframework.persistence.reporting import assignee_names
 from qaframework.persistence.return_reports import SubmissionLine, return_task_facts, submissions
 from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
-from qaframework.returns.dashboard import by_activity, by_agency, latest_year, s11_rag_summary
+from qaframework.financial_year import FinancialYear
+from qaframework.returns.dashboard import DESCRIPTIONS, returns_tables
 from qaframework.returns.inbox import InboxFile, claim, file_away, ignored_entries, waiting_files
 from qaframework.returns.validation import ReturnTask
 from tasks.retrying import retry_transient
@@ -83,24 +84,10 @@ def publish_returns_dashboard(database_url: str, framework: Framework, on: date,
     """Returns received, outstanding and late per agency and per activity, and the Section
     11 self-assessment's Red / Amber / Green by domain, as table artifacts."""
     with transaction(database_url) as session:
-        facts = return_task_facts(session=session, framework=framework, financial_year=financial_year)
-        every_year = return_task_facts(session=session, framework=framework)
+        facts = return_task_facts(session=session, framework=framework)
         names = assignee_names(session=session)
-    tables = {
-        "returns-by-agency": by_agency(facts, names, on),
-        "returns-by-activity": by_activity(facts, on),
-    }
-    for rt in framework.document.returns.values():
-        if rt.kind == "s11-self-assessment":
-            summary, per_agency = s11_rag_summary(latest_year([f for f in every_year if f.activity in rt.activities]),
-                                                  {k: d.name for k, d in rt.domains.items()}, names)
-            tables["s11-rag-by-domain"], tables["s11-rag-by-agency"] = summary, per_agency
-    descriptions = {
-        "returns-by-agency": f"Returns expected, received (and late), outstanding and overdue per agency, FY {financial_year}, as of {on:%d %B %Y}.",
-        "returns-by-activity": f"Returns per activity and period, FY {financial_year}, as of {on:%d %B %Y}.",
-        "s11-rag-by-domain": "Section 11 self-assessment: standards rated Green (fully met), Amber (partially met) and Red (not met), per domain across agencies.",
-        "s11-rag-by-agency": "Section 11 self-assessment: each agency's colour per domain (Red if any standard is not met, Amber if any is partially met).",
-    }
+    tables = returns_tables(facts, framework.document.returns, names, financial_year, on)
     for key, table in tables.items():
-        create_table_artifact(key=key, table=table or [{"note": "nothing yet"}], description=descriptions[key])
+        year = f", FY {FinancialYear(financial_year)}, as of {on:%d %B %Y}" if key.startswith("returns-") else ""
+        create_table_artifact(key=key, table=table or [{"note": "nothing yet"}], description=f"{DESCRIPTIONS[key]}{year}.")
     return tables

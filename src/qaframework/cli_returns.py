@@ -19,13 +19,10 @@ from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.errors import QAFrameworkError
 from qaframework.financial_year import FinancialYear
-from qaframework.framework import Framework, load_framework
+from qaframework.cli import _framework, parse_date
+from qaframework.returns.problems import describe
 
 EXIT_REJECTED = 2
-
-
-def _framework(args: argparse.Namespace, settings: Settings) -> Framework:
-    return load_framework(getattr(args, "framework", None) or settings.framework_file)
 
 
 def _default_name(reference: str, fmt: str) -> str:
@@ -71,8 +68,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callab
         from datetime import datetime, time
         from zoneinfo import ZoneInfo
 
-        from qaframework.cli import parse_date
-
         day = parse_date(args.received, "--received date")
         # Midday London time on that day: lateness is judged by the day.
         received_at = datetime.combine(day, time(12), tzinfo=ZoneInfo(framework.document.partnership.timezone))
@@ -96,42 +91,35 @@ def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callab
         print(f"qaf: error: {path}: rejected, {len(stored.problems)} problem{'s' if len(stored.problems) != 1 else ''}; "
               f"kept as submission {stored.id}{again}", file=sys.stderr)
         for p in stored.problems:
-            print(f"  {p['where']}: {p['expected']}" if p["where"] else f"  {p['expected']}", file=sys.stderr)
+            print(f"  {describe(p)}", file=sys.stderr)
     return worst
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
     from qaframework.persistence.reporting import assignee_names
     from qaframework.persistence.return_reports import return_task_facts
-    from qaframework.returns.dashboard import by_activity, by_agency, latest_year, s11_rag_summary
+    from qaframework.returns.dashboard import DESCRIPTIONS, returns_tables
 
     framework = _framework(args, settings)
     today = today_in(framework.document.partnership.timezone)
     fy = FinancialYear.parse(args.fy) if args.fy else FinancialYear.containing(today)
     with session_for(settings) as session:
-        facts = return_task_facts(session=session, framework=framework, financial_year=fy.start_year)
-        every_year = return_task_facts(session=session, framework=framework)
+        facts = return_task_facts(session=session, framework=framework)
         names = assignee_names(session=session)
-    report = {
+    tables = returns_tables(facts, framework.document.returns, names, fy.start_year, today)
+    report: dict[str, object] = {
         "financial_year": str(fy),
-        "by_agency": by_agency(facts, names, today),
-        "by_activity": by_activity(facts, today),
+        **tables,
         "tasks": [{"task": f.reference, "due": f.due.isoformat() if f.due else None, "status": f.status,
-                   "versions_accepted": f.accepted_versions, "late": f.first_accepted_late} for f in facts],
+                   "versions_accepted": f.accepted_versions, "late": f.first_accepted_late} for f in facts if f.financial_year == fy.start_year],
     }
-    for key, rt in framework.document.returns.items():
-        if rt.kind == "s11-self-assessment":
-            # As the Prefect artifact: the latest self-assessment year with returns in.
-            report["s11_by_domain"], report["s11_by_agency"] = s11_rag_summary(
-                latest_year([f for f in every_year if f.activity in rt.activities]), {k: d.name for k, d in rt.domains.items()}, names)
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     print(f"Returns for financial year {fy}, as of {today:%d %B %Y}")
-    for title, rows in (("By agency", report["by_agency"]), ("By activity", report["by_activity"]),
-                        ("Section 11 self-assessment by domain", report.get("s11_by_domain", []))):
-        print(f"\n{title}")
+    for key, rows in tables.items():
+        print(f"\n{DESCRIPTIONS[key]}")
         _print_rows(rows)
     return 0
 
@@ -160,7 +148,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings, session_for: Callable
         late = " late" if l.late and l.status == "accepted" else ""
         print(f"{l.id:>5}  {l.received_at:%Y-%m-%d %H:%M}  {l.status:<8}{late:<5}  v{l.version:<3} {l.task_reference or '(no task matched)':<60}  {l.source}/{l.file_format}  {l.filename or ''}")
         for p in l.problems:
-            print(f"         {p['where']}: {p['expected']}" if p["where"] else f"         {p['expected']}")
+            print(f"         {describe(p)}")
     print(f"{len(lines)} submission{'s' if len(lines) != 1 else ''}.")
     return 0
 

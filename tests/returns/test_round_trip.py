@@ -134,12 +134,12 @@ def test_each_return_type_round_trips(qaf: Callable[..., tuple[int, str, str]], 
     agency_key = task.rsplit("/", 1)[1]
     (line,) = [t for t in report["tasks"] if t["task"] == task]
     assert (line["status"], line["versions_accepted"], line["late"]) == ("submitted", 1, False)
-    (activity_row,) = [r for r in report["by_activity"] if r["activity"].endswith(payload["period"]) and r["received"]]
+    (activity_row,) = [r for r in report["returns-by-activity"] if r["activity"].endswith(payload["period"]) and r["received"]]
     assert activity_row["received"] == 1 and activity_row["expected"] >= 1
     assert activity_row["outstanding"] == activity_row["expected"] - 1, "the other agencies still owe theirs"
     agency_names = {"avon-somerset-police": "Avon and Somerset Constabulary", "somerset-education": "Somerset Council Education Safeguarding",
                     "somerset-csc": "Somerset Council Children's Social Care"}
-    (agency_row,) = [r for r in report["by_agency"] if r["agency"] == agency_names[agency_key]]
+    (agency_row,) = [r for r in report["returns-by-agency"] if r["agency"] == agency_names[agency_key]]
     assert agency_row["received"] == 1 and agency_row["received late"] == 0
 
 
@@ -150,11 +150,11 @@ def test_the_s11_summary_is_red_amber_green_by_domain(qaf: Callable[..., tuple[i
     assert qaf("returns", "import", "s11.xlsx")[0] == 0
     code, out, err = qaf("returns", "status", "--fy", "2026", "--json")
     report = json.loads(out)
-    domains = {r["domain"]: r for r in report["s11_by_domain"]}
+    domains = {r["domain"]: r for r in report["s11-rag-by-domain"]}
     assert domains["Leadership and governance"] == {"domain": "Leadership and governance", "Green": 1, "Amber": 1, "Red": 0, "overall": "Amber"}
     assert domains["Culture and challenge"]["overall"] == "Red"
     assert domains["Commissioning and quality"] == {"domain": "Commissioning and quality", "Green": 2, "Amber": 0, "Red": 0, "overall": "Green"}
-    (police,) = report["s11_by_agency"]
+    (police,) = report["s11-rag-by-agency"]
     assert (police["agency"], police["Leadership and governance"], police["Culture and challenge"], police["Performance and outcomes"]) == (
         "Avon and Somerset Constabulary", "Amber", "Red", "Green")
 
@@ -219,7 +219,7 @@ def test_a_late_return_is_flagged_by_the_london_day_it_arrived(qaf: Callable[...
         stored = receive_return(session=session, framework=framework, data=data, filename="audit.json", source="cli", actor="test", received_at=received_at)
     assert (stored.status, stored.late) == ("accepted", late)
     code, out, _ = qaf("returns", "status", "--fy", "2027", "--json")
-    (police,) = [r for r in json.loads(out)["by_agency"] if r["agency"] == "Avon and Somerset Constabulary"]
+    (police,) = [r for r in json.loads(out)["returns-by-agency"] if r["agency"] == "Avon and Somerset Constabulary"]
     assert police["received late"] == int(late)
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from qaframework.errors import FrameworkFileError
+from qaframework.financial_year import FinancialYear
 from qaframework.framework import load_framework
 from qaframework.returns.inbox import file_away, waiting_files
 from qaframework.returns.layout import ActionRow, SchoolRow
@@ -41,8 +42,8 @@ def test_the_periods_a_dataset_return_covers(window_start: date, period: str, ex
 
 
 def test_covered_quarter_at_the_turn_of_the_year() -> None:
-    assert covered_quarter(date(2028, 4, 1)) == (covered_quarter(date(2028, 4, 1))[0], 4)
-    assert str(covered_quarter(date(2028, 4, 1))[0]) == "2027/28"
+    assert covered_quarter(date(2028, 4, 1)) == (FinancialYear(2027), 4)
+    assert covered_quarter(date(2028, 1, 1)) == (FinancialYear(2027), 3)
 
 
 def test_what_each_agency_owes_in_a_dataset_return() -> None:

@@ -28,11 +28,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.persistence.outbox import mark_sent, open_email_of_the_day, recipient_of
 from qaframework.persistence.tables import EmailMessage, Occurrence, ReturnSubmission, Task, utc_now
 from qaframework.returns.problems import Problem
+from qaframework.returns.validation import period_label, task_reference
 
 #: The outbox kind of a rejection notice.
 REJECTION_NOTICE = "return-rejected"
@@ -139,10 +139,7 @@ def is_rejection_notice(*, session: Session, email_id: int) -> bool:
 
 
 def _task_title(title: str | None, financial_year: int | None, period: str | None) -> str | None:
-    if title is None or financial_year is None:
-        return None
-    fy = str(FinancialYear(financial_year))
-    return f"{title} {fy} {period}" if period else f"{title} {fy}"
+    return f"{title} {period_label(financial_year, period)}" if title is not None and financial_year is not None else None
 
 
 def rejection_notice_data(*, session: Session, email_id: int, zone: ZoneInfo = LONDON) -> RejectionNotice:
@@ -161,7 +158,7 @@ def rejection_notice_data(*, session: Session, email_id: int, zone: ZoneInfo = L
     files = tuple(
         RejectedFile(
             submission_id=row.id, agency_key=row.agency_key,
-            task_reference=f"{row.key}/{row.assignee_key}" if row.key else None,
+            task_reference=task_reference(row.key, row.assignee_key) if row.key else None,
             task_title=_task_title(row.title, row.financial_year, row.period), due=row.due,
             filename=row.original_filename, received_on=row.received_at.astimezone(zone).date(), version=row.version,
             reasons=tuple(Problem(r.get("where", ""), r.get("expected", "")) for r in json.loads(row.reasons or "[]")),

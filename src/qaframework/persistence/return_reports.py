@@ -12,10 +12,12 @@ from sqlmodel import Session
 from qaframework.framework import Framework
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task
 from qaframework.returns.dashboard import ReturnTaskFacts
-from qaframework.returns.validation import ReturnTask
+from qaframework.persistence.returns import as_return_task
+from qaframework.returns.validation import split_task_reference
+from qaframework.returns.validation import task_reference as reference
 
 
-def return_task_facts(*, session: Session, framework: Framework, financial_year: int | None = None) -> list[ReturnTaskFacts]:
+def return_task_facts(*, session: Session, framework: Framework) -> list[ReturnTaskFacts]:
     """Every live agency task whose activity takes a return, with what came in for it."""
     activities = [a for rt in framework.document.returns.values() for a in rt.activities]
     statement = (
@@ -23,8 +25,6 @@ def return_task_facts(*, session: Session, framework: Framework, financial_year:
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
         .where(Task.assignee_kind == "agency", Occurrence.activity.in_(activities), Task.status != "cancelled")  # type: ignore[attr-defined]
     )
-    if financial_year is not None:
-        statement = statement.where(Occurrence.financial_year == financial_year)
     tasks = session.execute(statement).all()
     ids = [t.id for t, _ in tasks]
     submissions: dict[int, list[ReturnSubmission]] = {}
@@ -38,8 +38,7 @@ def return_task_facts(*, session: Session, framework: Framework, financial_year:
         subs = submissions.get(task.id, [])  # type: ignore[arg-type]
         accepted = [s for s in subs if s.status == "accepted"]
         last_accepted = accepted[-1].version if accepted else 0
-        rt = ReturnTask(task.id, f"{occurrence.key}/{task.assignee_key}", task.assignee_key, occurrence.activity,  # type: ignore[arg-type]
-                        occurrence.title, occurrence.financial_year, occurrence.period, occurrence.window_start, task.due, task.status)
+        rt = as_return_task(task, occurrence)
         facts.append(ReturnTaskFacts(
             reference=rt.reference, agency_key=task.assignee_key, activity=occurrence.activity, title=occurrence.title,
             period=rt.period_label, due=task.due, status=task.status, accepted_versions=len(accepted),
@@ -79,14 +78,14 @@ def submissions(*, session: Session, task_reference: str | None = None, status: 
         .limit(limit)
     )
     if task_reference:
-        occurrence_key, _, agency = task_reference.rpartition("/")
+        occurrence_key, agency = split_task_reference(task_reference)
         statement = statement.where(Occurrence.key == occurrence_key, Task.assignee_key == agency)
     if status:
         statement = statement.where(ReturnSubmission.status == status)
     if actor:
         statement = statement.where(ReturnSubmission.actor == actor)
     return [
-        SubmissionLine(s.id, s.received_at, f"{okey}/{akey}" if okey else None, s.agency_key, s.version, s.status, s.late,  # type: ignore[arg-type]
+        SubmissionLine(s.id, s.received_at, reference(okey, akey) if okey else None, s.agency_key, s.version, s.status, s.late,  # type: ignore[arg-type]
                        s.source, s.file_format, s.original_filename, json.loads(s.reasons or "[]"), s.notice_status)
         for s, okey, akey in session.execute(statement).all()
     ]

@@ -31,7 +31,8 @@ from qaframework.persistence.repository import audit
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task, utc_now
 from qaframework.returns.documents import Document, read_document
 from qaframework.returns.problems import Problems, ReturnFileUnreadable
-from qaframework.returns.validation import ReturnTask, check_about, check_identity, validate_tables
+from qaframework.returns.documents import MAX_BYTES
+from qaframework.returns.validation import ReturnTask, check_about, check_identity, split_task_reference, task_reference, validate_tables
 
 #: Task statuses a return can still be accepted for.
 RECEIVING = ("planned", "open", "overdue", "submitted")
@@ -69,13 +70,13 @@ def _task_rows(session: Session, reference: str):  # type: ignore[no-untyped-def
     statement = select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
     if reference.isdigit():
         return session.execute(statement.where(Task.id == int(reference))).first()
-    occurrence_key, _, assignee = reference.rpartition("/")
+    occurrence_key, assignee = split_task_reference(reference)
     return session.execute(statement.where(Occurrence.key == occurrence_key, Task.assignee_key == assignee, Task.assignee_kind == "agency")).first()
 
 
-def _as_return_task(task: Task, occurrence: Occurrence) -> ReturnTask:
+def as_return_task(task: Task, occurrence: Occurrence) -> ReturnTask:
     return ReturnTask(
-        task_id=task.id, reference=f"{occurrence.key}/{task.assignee_key}", agency_key=task.assignee_key,  # type: ignore[arg-type]
+        task_id=task.id, reference=task_reference(occurrence.key, task.assignee_key), agency_key=task.assignee_key,  # type: ignore[arg-type]
         activity=occurrence.activity, title=occurrence.title, financial_year=occurrence.financial_year,
         period=occurrence.period, window_start=occurrence.window_start, due=task.due, status=task.status,
     )
@@ -92,7 +93,7 @@ def find_return_task(*, session: Session, framework: Framework, reference: str) 
         raise ReturnTaskError(reference, f"the task is held by the body {task.assignee_key}: returns come from partner agencies")
     if framework.return_type_for(occurrence.activity) is None:
         raise ReturnTaskError(reference, f"the activity {occurrence.activity} takes no return in {framework.source.name}: add it to a return type's activities")
-    return _as_return_task(task, occurrence)
+    return as_return_task(task, occurrence)
 
 
 def receive_return(
@@ -164,8 +165,6 @@ def _duplicate(existing: ReturnSubmission, task: ReturnTask | None) -> StoredSub
 def _store(*, session: Session, framework: Framework, task: ReturnTask | None, agency: str | None, rt_key: str | None,
            status: str, payload: dict, reasons: list[dict[str, str]], data: bytes, filename: str, source: str,
            file_format: str, actor: str, received_at: datetime) -> StoredSubmission:
-    from qaframework.returns.documents import MAX_BYTES
-
     digest = fingerprint(data)
     zone = ZoneInfo(framework.document.partnership.timezone)
     late = bool(task and task.due and received_at.astimezone(zone).date() > task.due)
@@ -201,12 +200,12 @@ def _store(*, session: Session, framework: Framework, task: ReturnTask | None, a
         "notice_status": ("pending" if recipient else "no-recipient") if notify else "none",
     }
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    new_id = session.execute(
-        insert(table).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    ).scalar_one_or_none()
-    if new_id is None:
+    inserted = session.execute(
+        insert(table).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id, table.c.version)
+    ).first()
+    if inserted is None:
         return _duplicate(session.execute(select(ReturnSubmission).where(ReturnSubmission.dedupe_key == dedupe_key)).scalar_one(), task)
-    stored = session.execute(select(ReturnSubmission.version).where(ReturnSubmission.id == new_id)).scalar_one()
+    new_id, stored = inserted
     if status == "accepted" and task is not None:
         session.execute(
             update(Task).where(Task.id == task.task_id, Task.status.in_(RECEIVING))  # type: ignore[attr-defined]

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from qaframework.framework.return_types import ReturnType
+
 RAG_ORDER = ("Red", "Amber", "Green")
 
 
@@ -31,6 +33,11 @@ class ReturnTaskFacts:
     first_accepted_late: bool = False
     rejected_since_accepted: int = 0  # rejected submissions after the latest accepted one
     latest_payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def financial_year(self) -> int:
+        """The financial year, by the year it starts ("2027/28 Q1" is 2027)."""
+        return int(self.period[:4])
 
     @property
     def received(self) -> bool:
@@ -125,3 +132,27 @@ def s11_rag_summary(facts: Iterable[ReturnTaskFacts], domains: Mapping[str, str]
         for d, c in per_domain.items()
     ]
     return summary, per_agency
+
+
+#: The tables of the returns dashboard, by the key of their Prefect artifact.
+DESCRIPTIONS: dict[str, str] = {
+    "returns-by-agency": "Returns expected, received (and late), outstanding and overdue per agency",
+    "returns-by-activity": "Returns per activity and period",
+    "s11-rag-by-domain": "Section 11 self-assessment: standards rated Green (fully met), Amber (partially met) and Red (not met), per domain across agencies",
+    "s11-rag-by-agency": "Section 11 self-assessment: each agency's colour per domain (Red if any standard is not met, Amber if any is partially met)",
+}
+
+
+def returns_tables(facts: Iterable[ReturnTaskFacts], return_types: Mapping[str, ReturnType], names: Mapping[str, str],
+                   financial_year: int, today: date) -> dict[str, list[dict[str, object]]]:
+    """Every table of the dashboard, from the facts of every year: the year's returns per
+    agency and per activity, and the latest self-assessment's colours. The Prefect
+    artifacts and ``qaf returns status`` both show exactly these."""
+    every_year = list(facts)
+    year = [f for f in every_year if f.financial_year == financial_year]
+    tables = {"returns-by-agency": by_agency(year, names, today), "returns-by-activity": by_activity(year, today)}
+    for rt in return_types.values():
+        if rt.kind == "s11-self-assessment":
+            tables["s11-rag-by-domain"], tables["s11-rag-by-agency"] = s11_rag_summary(
+                latest_year([f for f in every_year if f.activity in rt.activities]), {k: d.name for k, d in rt.domains.items()}, names)
+    return tables

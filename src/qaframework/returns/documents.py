@@ -268,9 +268,6 @@ class _JsonReader(_Reader):
     def about(self) -> dict[str, tuple[Any, str]]:
         return {normalise_header(k): (_clean(v), k) for k, v in self.data.items() if not isinstance(v, list)}
 
-    def known_fields(self) -> set[str]:
-        return set(self.data)
-
     def table(self, spec: TableSpec) -> Table:
         rows = self.data.get(spec.field, [])
         if not isinstance(rows, list):

@@ -27,6 +27,15 @@ class Problem:
         return {"where": self.where, "expected": self.expected}
 
 
+def describe(problem: dict[str, str]) -> str:
+    """One stored problem as a line: where, then what was expected.
+
+    >>> describe({"where": 'sheet "Values", row 3', "expected": "expected a number"}), describe({"where": "", "expected": "is empty"})
+    ('sheet "Values", row 3: expected a number', 'is empty')
+    """
+    return str(Problem(problem.get("where", ""), problem.get("expected", "")))
+
+
 class Problems:
     """Collects problems up to :data:`MAX_PROBLEMS`, counting the rest."""
 
@@ -57,17 +66,3 @@ class ReturnFileUnreadable(QAFrameworkError):
     def __init__(self, where: str, expected: str) -> None:
         self.problem = Problem(where, expected)
         super().__init__(str(self.problem))
-
-
-class ReturnRejected(QAFrameworkError):
-    """A return was refused. It is stored with its reasons all the same (nothing a
-    partner sent is dropped); this error tells the person who imported it."""
-
-    def __init__(self, filename: str, submission_id: int, problems: list[dict[str, str]]) -> None:
-        self.submission_id = submission_id
-        self.problems = problems
-        listed = "; ".join(f"{p['where']}: {p['expected']}" if p["where"] else p["expected"] for p in problems)
-        count = len(problems)
-        super().__init__(
-            f"{filename}: rejected, {count} problem{'s' if count != 1 else ''} (kept as submission {submission_id}): {listed}"
-        )

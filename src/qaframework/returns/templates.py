@@ -13,7 +13,7 @@ import io
 import json
 from typing import Any
 
-from qaframework.framework.return_types import MEASURE_UNITS, S11_RATINGS, SCHOOL_COMPLIANCE, ReturnType
+from qaframework.framework.return_types import S11_RATINGS, SCHOOL_COMPLIANCE, ReturnType
 from qaframework.returns.layout import ABOUT_SHEET, LAYOUTS, TableSpec
 from qaframework.returns.validation import ReturnTask, dataset_rows_expected
 
@@ -125,6 +125,3 @@ def _table_sheet(sheet: Any, spec: TableSpec, rt: ReturnType, rows: list[dict[st
             validation.add(f"{letter(index)}2:{letter(index)}1000")
     sheet.freeze_panes = "A2"
 
-
-#: For the form and the dashboard: what a unit means.
-UNIT_WORDS = MEASURE_UNITS

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from qaframework.financial_year import FinancialYear, quarter_of, quarter_months
 from qaframework.framework.return_types import MEASURE_UNITS, S11_RATINGS, SCHOOL_COMPLIANCE, DatasetType, ReturnType
 from qaframework.returns.documents import Document, Row
-from qaframework.returns.layout import ABOUT_FIELDS, LAYOUTS, ValueRow
+from qaframework.returns.layout import ABOUT_FIELDS, LAYOUTS
 from qaframework.returns.problems import Problems, ReturnFileUnreadable
 
 
@@ -40,8 +40,32 @@ class ReturnTask:
 
     @property
     def period_label(self) -> str:
-        fy = str(FinancialYear(self.financial_year))
-        return f"{fy} {self.period}" if self.period else fy
+        return period_label(self.financial_year, self.period)
+
+
+def task_reference(occurrence_key: str, agency_key: str) -> str:
+    """How a task is named to people: its occurrence and its agency.
+
+    >>> task_reference("multi-agency-audit/2027-04", "avon-somerset-police")
+    'multi-agency-audit/2027-04/avon-somerset-police'
+    >>> split_task_reference(_)
+    ('multi-agency-audit/2027-04', 'avon-somerset-police')
+    """
+    return f"{occurrence_key}/{agency_key}"
+
+
+def split_task_reference(reference: str) -> tuple[str, str]:
+    occurrence_key, _, agency_key = reference.strip().rpartition("/")
+    return occurrence_key, agency_key
+
+
+def period_label(financial_year: int, period: str | None) -> str:
+    """
+    >>> period_label(2027, "Q1"), period_label(2026, None)
+    ('2027/28 Q1', '2026/27')
+    """
+    fy = str(FinancialYear(financial_year))
+    return f"{fy} {period}" if period else fy
 
 
 def covered_quarter(window_start: date) -> tuple[FinancialYear, int]:
@@ -376,5 +400,3 @@ def _check_dataset(rt: Any, task: ReturnTask, agency_type: str, tables: dict, cl
             if (measure, period) not in given:
                 problems.add(ctx.where["values"], f"has no value for {measure} in {period}: give every measure and period listed (0 for none)")
 
-
-__all__ = ["ReturnTask", "ValueRow", "check_about", "check_identity", "covered_quarter", "dataset_rows_expected", "expected_periods", "validate_tables"]
