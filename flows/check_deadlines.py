@@ -17,6 +17,8 @@ from qaframework.deadlines import working_day_calendar
 from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calendar
 from tasks.database import due_soon, mark_overdue, prepare_database, record_due, record_processed_through, watermark
 from tasks.framework_file import load_framework_file
+from tasks.findings import place_pending_findings
+from tasks.learning_artifacts import publish_risk_register
 from tasks.reminders import queue_due_reminders, send_reminders
 from tasks.returns import publish_returns_dashboard
 from qaframework.financial_year import FinancialYear
@@ -50,9 +52,12 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     soon = due_soon(url, today - timedelta(days=1), horizon)
     record_due(url, today, [c.task_id for c in overdue], [c.task_id for c in soon], f"prefect:{JOB}")
     queued = queue_due_reminders(url, framework, since, today)
+    # Findings whose body had no meeting planned yet go onto its next meeting now.
+    place_pending_findings(url, framework, today, f"prefect:{JOB}")
     publish_compliance_dashboard(url, today, zone, list(framework.agencies))
     publish_upcoming_calendar(url, today, zone)
     publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
+    publish_risk_register(url, framework, today)
     record_processed_through(url, JOB, today)
     # Reminders go last: everything above is recorded even if the mail server is down, in
     # which case this task retries with backoff, the run fails where the business unit can

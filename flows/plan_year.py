@@ -13,6 +13,7 @@ from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.financial_year import FinancialYear
 from tasks.database import prepare_database, write_year_plan
+from tasks.findings import place_pending_findings
 from tasks.framework_file import load_framework_file
 
 
@@ -34,6 +35,8 @@ def plan_year(financial_year: str | None = None, as_of: date | None = None) -> d
     fy = FinancialYear.parse(financial_year) if financial_year else FinancialYear.containing(today).next()
     prepare_database(settings.effective_database_url)
     result = write_year_plan(settings.effective_database_url, framework, fy.start_year, "prefect:plan-year", today)
+    # The new year's meetings can now take the findings that were waiting for them.
+    place_pending_findings(settings.effective_database_url, framework, today, "prefect:plan-year")
     logger.info(
         "Planned %s: %d occurrences and %d tasks created, %d and %d already existed",
         fy, result.occurrences_created, result.tasks_created, result.occurrences_existing, result.tasks_existing,

@@ -15,11 +15,12 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from qaframework.config import Settings
 from qaframework.persistence.cases import CaseError
-from qaframework.reviews.chain import CaseDates
+from qaframework.framework import Framework
+from qaframework.reviews.chain import CaseDates, Stage, stage_named
 from tasks.cases import forget_form_answer, open_or_find_case, publish_case_stages, read_case, record
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
@@ -41,20 +42,34 @@ class SignedOff(RunInput):
 
     stage: str = Field(description="The stage this form records (filled in for you)")
     signed_off_on: date = Field(description="The day it was signed off")
-    signed_by: Literal["Chair of the SSCP Executive", "Independent Scrutineer", "Delegated Executive member"] = Field(
-        description="Who signed it off (their role)")
+    signed_by: str = Field(description="Who signed it off (their role)")
 
 
 class Decision(RunInput):
     """The decision after the rapid review. The rationale is kept in the case record only."""
 
     stage: str = Field(description="The stage this form records (filled in for you)")
-    decision: Literal["cspr", "no-review", "thematic-review"] = Field(description="CSPR, no review, or a thematic review")
+    decision: str = Field(description="The outcome of the rapid review")
     decided_on: date = Field(description="The day the decision was made")
     rationale: str = Field(min_length=1, description="Why: kept in the case record, not in Prefect. No names.")
 
 
-FORMS: dict[str, type[RunInput]] = {"done-on": StageDone, "sign-off": SignedOff, "decision": Decision}
+def form_for(framework: Framework, stage: Stage) -> type[RunInput]:
+    """The stage's form, with the choices the framework file gives it: who may sign it
+    off, or the decisions."""
+    if stage.kind == "sign-off":
+        return create_model(  # type: ignore[call-overload, no-any-return]
+            "SignedOff", __base__=SignedOff, __doc__=SignedOff.__doc__,
+            signed_by=(Literal[stage.signed_by], Field(description="Who signed it off (their role)")),  # type: ignore[valid-type]
+        )
+    if stage.kind == "decision":
+        chain = framework.review_chain
+        choices = "; ".join(f"{key}: {d.title}" for key, d in chain.decisions.items())
+        return create_model(  # type: ignore[call-overload, no-any-return]
+            "Decision", __base__=Decision, __doc__=Decision.__doc__,
+            decision=(Literal[tuple(chain.decisions)], Field(description=choices)),  # type: ignore[valid-type]
+        )
+    return StageDone
 
 
 class CaseAnswerRejected(RuntimeError):
@@ -97,7 +112,7 @@ def rapid_review(
         stage = next(s for s in view.stages if s.key == view.next_stage)
         logger.info("%s: waiting for %s (due %s)", reference, stage.key, stage.due)
         key = f"{reference.lower()}-{stage.key}"
-        form = FORMS[stage.kind].with_initial_data(
+        form = form_for(framework, stage_named(framework, stage.key)).with_initial_data(  # type: ignore[arg-type]
             description=f"{reference}: {stage.title} (due {stage.due or 'not yet known'}). Never type a name or case detail.",
             stage=stage.key,
         )

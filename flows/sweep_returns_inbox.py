@@ -44,11 +44,12 @@ def sweep_returns_inbox(as_of: date | None = None) -> dict[str, int]:
     for item in list_inbox(inbox, list(framework.agencies), settings.inbox_settle_seconds):
         try:
             claimed = claim_inbox_file(inbox, item)
-            data = read_inbox_file(claimed) if claimed else None
-            if claimed is None or data is None:
+            read = read_inbox_file(claimed) if claimed else None
+            if claimed is None or read is None:
                 continue  # another sweep took it
+            data, size = read
             arrived = datetime.fromtimestamp(claimed.arrived_at, timezone.utc)
-            stored = receive(url, framework, data, claimed.sent_as, "inbox", f"prefect:{JOB}", claimed.agency_hint, None, arrived)
+            stored = receive(url, framework, data, claimed.sent_as, "inbox", f"prefect:{JOB}", claimed.agency_hint, None, arrived, size)
             counts["already received" if stored.duplicate else stored.status] += 1
             move_received(inbox, claimed, stored.status, stored.id, today)
         except Exception as exc:  # noqa: BLE001 - one locked or unmovable file must not stop the others

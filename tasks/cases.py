@@ -13,10 +13,12 @@ from prefect import get_client, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
+from qaframework.errors import UntrustedInputError, excerpt
 from qaframework.framework import Framework
-from qaframework.persistence.cases import CaseView, case_view, open_case, record_stage
+from qaframework.persistence.cases import CaseError, CaseView, case_view, open_case, record_stage
 from qaframework.persistence.database import transaction
 from qaframework.reviews.chain import CaseDates
+from qaframework.untrusted import checked_text
 from tasks.retrying import retry_transient
 
 DB = dict(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_transient, cache_policy=NONE)
@@ -28,8 +30,18 @@ def open_or_find_case(database_url: str, framework: Framework, dates: CaseDates,
         return open_case(session=session, framework=framework, dates=dates, opened_by_run=run_id, actor="prefect:rapid-review")
 
 
+def _storable(reference: str, field: str, value: str | None) -> None:
+    """Text typed in the UI (a reference, a rationale) is refused before the database sees it."""
+    if value is not None:
+        try:
+            checked_text(value, field=field)
+        except UntrustedInputError as exc:
+            raise CaseError(f"{excerpt(reference)}: {exc}") from None
+
+
 @task(name="read-case", **DB)
 def read_case(database_url: str, framework: Framework, reference: str) -> CaseView:
+    _storable(reference, "the reference", reference)
     with transaction(database_url) as session:
         return case_view(session=session, framework=framework, reference=reference)
 
@@ -37,6 +49,7 @@ def read_case(database_url: str, framework: Framework, reference: str) -> CaseVi
 @task(name="record-stage", **DB)
 def record(database_url: str, framework: Framework, reference: str, stage: str, done_on: date,
            decision: str | None, rationale: str | None, signed_by: str | None) -> CaseView:
+    _storable(reference, "the rationale", rationale)
     with transaction(database_url) as session:
         return record_stage(session=session, framework=framework, reference=reference, stage=stage, done_on=done_on,
                             actor="prefect:rapid-review", decision=decision, rationale=rationale, signed_by=signed_by)

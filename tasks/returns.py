@@ -15,6 +15,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
+from qaframework.errors import UntrustedInputError
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.reporting import assignee_names
@@ -22,8 +23,10 @@ from qaframework.persistence.return_reports import SubmissionLine, return_task_f
 from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
 from qaframework.financial_year import FinancialYear
 from qaframework.returns.dashboard import DESCRIPTIONS, returns_tables
+from qaframework.returns.documents import MAX_BYTES
 from qaframework.returns.inbox import InboxFile, claim, file_away, ignored_entries, waiting_files
 from qaframework.returns.validation import ReturnTask
+from qaframework.untrusted import read_untrusted_head
 from tasks.retrying import retry_transient
 
 DB = dict(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_transient, cache_policy=NONE)
@@ -37,10 +40,11 @@ def read_return_task(database_url: str, framework: Framework, reference: str) ->
 
 @task(name="receive-return", **DB)
 def receive(database_url: str, framework: Framework, data: bytes, filename: str, source: str, actor: str,
-            agency_hint: str | None = None, file_format: str | None = None, received_at: datetime | None = None) -> StoredSubmission:
+            agency_hint: str | None = None, file_format: str | None = None, received_at: datetime | None = None,
+            size: int | None = None) -> StoredSubmission:
     with transaction(database_url) as session:
         return receive_return(session=session, framework=framework, data=data, filename=filename, source=source,
-                              actor=actor, agency_hint=agency_hint, file_format=file_format, received_at=received_at)
+                              actor=actor, agency_hint=agency_hint, file_format=file_format, received_at=received_at, size=size)
 
 
 @task(name="submissions-of-run", **DB)
@@ -65,12 +69,15 @@ def count_ignored(inbox: Path, agencies: list[str]) -> int:
 
 
 @task(name="read-inbox-file", retries=2, retry_delay_seconds=5, cache_policy=NONE)
-def read_inbox_file(item: InboxFile) -> bytes | None:
-    """The file's bytes; None if another sweep has already taken it."""
+def read_inbox_file(item: InboxFile) -> tuple[bytes, int] | None:
+    """The file's bytes (only as far as the size limit: a larger file is refused unread)
+    and its size; None if another sweep has already taken it."""
     try:
-        return item.path.read_bytes()
-    except FileNotFoundError:
-        return None
+        return read_untrusted_head(item.path, limit=MAX_BYTES, what="inbox file")
+    except UntrustedInputError:
+        if not item.path.exists():
+            return None
+        raise
 
 
 @task(name="file-away", retries=2, retry_delay_seconds=5, cache_policy=NONE)

@@ -26,6 +26,19 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One real Prefect API (prefect_test_harness) for the whole session, shared by every
+    test that runs flows: several servers in one session would leave Prefect's process-wide
+    clients (the events worker) talking to one that has gone."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
 def framework() -> Framework:
     return load_framework(FRAMEWORK_FILE)
 

@@ -8,47 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-import re
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from datetime import date
-from typing import NoReturn
 
 from pydantic import ValidationError
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.deadlines import deadline
-from qaframework.errors import InvalidDateError, QAFrameworkError
-from qaframework.financial_year import FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR, FinancialYear
+from qaframework.cli_arguments import EXIT_USAGE, argument_names, check_arguments, one_line, parse_date, read_rationale_file, whole_number_argument
+from qaframework.cli_arguments import OneLineParser as _OneLineParser
+from qaframework.errors import QAFrameworkError, excerpt
+from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework, load_framework
+from qaframework.untrusted import shown_path
 from qaframework.yearly_plan import PlannedOccurrence, plan_financial_year
-
-EXIT_USAGE = 2
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line on stderr (exit 2), like our own errors."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def parse_date(text: str, what: str = "date") -> date:
-    """A strict YYYY-MM-DD date; anything else (or 2027-02-30) is an InvalidDateError."""
-    if not _ISO_DATE.match(text):
-        raise InvalidDateError(text, what)
-    try:
-        parsed = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidDateError(text, what) from None
-    if not FIRST_SUPPORTED_YEAR <= parsed.year <= LAST_SUPPORTED_YEAR:
-        raise InvalidDateError(text, what, f"is outside the supported years {FIRST_SUPPORTED_YEAR}-{LAST_SUPPORTED_YEAR}")
-    return parsed
 
 
 def _framework(args: argparse.Namespace, settings: Settings) -> Framework:
@@ -99,9 +76,10 @@ def cmd_deadline(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     framework = load_framework(args.file)
-    example = " (the roster is marked as EXAMPLE data)" if framework.roster.example_data else ""
+    marked = [what for what, flag in (("the framework", framework.document.partnership.example_data), ("the roster", framework.roster.example_data)) if flag]
+    example = f" ({' and '.join(marked)} {'are' if len(marked) > 1 else 'is'} marked as EXAMPLE data)" if marked else ""
     print(
-        f"{args.file}: valid: {len(framework.activities)} activities, {len(framework.bodies)} bodies, "
+        f"{shown_path(args.file)}: valid: {len(framework.activities)} activities, {len(framework.bodies)} bodies, "
         f"{len(framework.agencies)} agencies{example}"
     )
     return 0
@@ -130,7 +108,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
     framework = _framework(args, settings)
     fy = _financial_year(args, framework)
-    as_of = parse_date(args.as_of, "--as-of date") if args.as_of else today_in(framework.document.partnership.timezone)
+    as_of = parse_date(args.as_of, "--as-of date") if args.as_of is not None else today_in(framework.document.partnership.timezone)
     occurrences = plan_financial_year(framework, fy)  # computed before any write
     with _session(settings) as session:
         sync_directory(session=session, framework=framework)
@@ -140,30 +118,6 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         f"{result.tasks_created} tasks; {result.occurrences_existing} occurrences and "
         f"{result.tasks_existing} tasks already existed."
     )
-    return 0
-
-
-def cmd_tasks(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.repository import tasks_for
-
-    framework = _framework(args, settings)
-    fy = _financial_year(args, framework)
-    with _session(settings) as session:
-        rows = tasks_for(session=session, financial_year=fy.start_year)
-    if args.json:
-        json.dump(
-            [
-                {"occurrence": o.key, "activity": o.activity, "assignee": t.assignee_key,
-                 "due": t.due.isoformat() if t.due else None, "status": t.status}
-                for t, o in rows
-            ],
-            sys.stdout, indent=2,
-        )
-        sys.stdout.write("\n")
-        return 0
-    for t, o in rows:
-        print(f"{t.due.isoformat() if t.due else '-':<10}  {t.status:<9}  {o.activity:<26}  {t.assignee_key}")
-    print(f"{len(rows)} tasks in financial year {fy}.")
     return 0
 
 
@@ -199,7 +153,7 @@ def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
     scope = known_scope(framework, args.key)
     if scope is None:
         known = sorted(framework.agencies) + sorted(framework.bodies)
-        raise QAFrameworkError(f"{args.key!r} is not an agency, a body or 'partnership': expected one of partnership, {', '.join(known)}")
+        raise QAFrameworkError(f"{excerpt(args.key)} is not an agency, a body or 'partnership': expected one of partnership, {', '.join(known)}")
     with _session(settings) as session:
         issued = issue_subscription(session=session, scope=scope, label=args.label or "", actor=settings.actor, key=feed_key(settings))
     https = settings.feeds_base_url + issued.path
@@ -301,10 +255,7 @@ def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int
     done_on = parse_date(args.on, "--on date")
     rationale = args.rationale
     if args.rationale_file:
-        try:
-            rationale = Path(args.rationale_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise QAFrameworkError(f"cannot read the rationale file {args.rationale_file}: {exc}") from None
+        rationale = read_rationale_file(args.rationale_file)
     with _session(settings) as session:
         view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
                             actor=settings.actor, decision=args.decision, rationale=rationale, signed_by=args.signed_by)
@@ -366,12 +317,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", metavar="DATE", help="the day to plan as of, YYYY-MM-DD (default today): windows closed before it get no tasks")
     p.set_defaults(handler=cmd_plan)
 
-    p = sub.add_parser("tasks", help="list the tasks of a financial year from the database", description="List the tasks written for a financial year, by due date.")
-    add_fy(p)
-    add_framework(p)
-    p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
-    p.set_defaults(handler=cmd_tasks)
-
     p = sub.add_parser("validate", help="validate a framework file", description="Check a framework file and the roster it names; print what is wrong, or a summary.")
     p.add_argument("file", metavar="FILE", help="the framework file to check")
     p.set_defaults(handler=cmd_validate)
@@ -396,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(handler=cmd_feeds_list)
     f = feeds.add_parser("serve", help="serve the feeds over HTTP", description="Serve the calendar feeds (plain HTTP on loopback by default; put HTTPS in front for partners).")
     f.add_argument("--host", help="address to listen on (default QAF_FEEDS_HOST, 127.0.0.1)")
-    f.add_argument("--port", type=int, help="port (default QAF_FEEDS_PORT, 8765)")
+    f.add_argument("--port", type=whole_number_argument(1, 65535), help="port (default QAF_FEEDS_PORT, 8765)")
     add_framework(f)
     f.set_defaults(handler=cmd_feeds_serve)
 
@@ -410,12 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(handler=cmd_rapid_review_start)
     r = rr.add_parser("record", help="record that a case's next stage was done", description="Record a stage without the Prefect UI (for example when Prefect is down).")
     r.add_argument("reference", metavar="REF")
-    r.add_argument("stage", metavar="STAGE", help="the stage key, e.g. panel-notification, decision")
+    r.add_argument("stage", metavar="STAGE", help="the stage key, as the framework file's review_chain.stages names it")
     r.add_argument("--on", required=True, metavar="DATE", help="the day it was done, YYYY-MM-DD")
-    r.add_argument("--decision", choices=["cspr", "no-review", "thematic-review"], help="for the decision stage")
+    r.add_argument("--decision", metavar="DECISION", help="for the decision stage: a key of the framework file's review_chain.decisions")
     r.add_argument("--rationale", help="for the decision stage: kept in the case record only; no names (use --rationale-file to keep it out of shell history)")
     r.add_argument("--rationale-file", metavar="FILE", help="read the rationale from a file")
-    r.add_argument("--signed-by", choices=["Chair of the SSCP Executive", "Independent Scrutineer", "Delegated Executive member"], help="for sign-offs: the role that signed off (a role, never a name)")
+    r.add_argument("--signed-by", metavar="ROLE", help="for sign-offs: the role that signed off, as the stage's signed_by in the framework file lists them (a role, never a name)")
     add_framework(r)
     r.set_defaults(handler=cmd_rapid_review_record)
     r = rr.add_parser("resume", help="start a new run for a case where it stood", description="Start a new Prefect run for a case whose run expired or was lost; it continues at the stage where the case stands.")
@@ -427,9 +372,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_framework(p)
     p.set_defaults(handler=cmd_cases)
 
+    from qaframework.cli_actions import add_actions_parser
+    from qaframework.cli_findings import add_findings_parser
     from qaframework.cli_returns import add_returns_parser
+    from qaframework.cli_tasks import add_tasks_parser
 
     add_returns_parser(sub, _OneLineParser, add_framework, _session)
+    add_findings_parser(sub, _OneLineParser, add_framework, _session)
+    add_actions_parser(sub, _OneLineParser, add_framework, _session)
+    add_tasks_parser(sub, _OneLineParser, add_framework, _session)
 
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
@@ -442,16 +393,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_arguments(args, argument_names(parser, args))
         settings = Settings()
         return args.handler(args, settings)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         name = "QAF_" + str(first["loc"][0]).upper() if first["loc"] else "a QAF_ setting"
-        print(f"qaf: error: {name}: {first['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        print(one_line(f"qaf: error: {name}: {first['msg'].removeprefix('Value error, ')}"), file=sys.stderr)
         return EXIT_USAGE
     except QAFrameworkError as exc:
-        print(f"qaf: error: {exc}", file=sys.stderr)
+        print(one_line(f"qaf: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`qaf tasks | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     returns_inbox: Path | None = None
     inbox_settle_seconds: float = Field(default=10.0, ge=0)
 
+    @field_validator("actor")
+    @classmethod
+    def _storable_actor(cls, value: str) -> str:
+        if "\x00" in value or not value.strip() or len(value) > 120:
+            raise ValueError("must be 1 to 120 characters naming who acts (it is written to the audit log)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid UTF-8 text: set it in a UTF-8 locale") from None
+        return value
+
     @field_validator("feeds_key")
     @classmethod
     def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from qaframework.errors import InvalidFinancialYearError
+from qaframework.errors import InvalidFinancialYearError, excerpt
 
 #: The years this software will plan. The bank-holiday tables and the partnership's
 #: own horizon make anything outside this range a typo rather than a real request.
@@ -51,7 +51,7 @@ class FinancialYear:
         match = _FY_PATTERN.match(text.strip())
         if not match:
             raise InvalidFinancialYearError(
-                f"{text!r} is not a financial year: write the year it starts in, "
+                f"{excerpt(text)} is not a financial year: write the year it starts in, "
                 "for example 2027 or 2027/28"
             )
         start = int(match.group(1))
@@ -60,7 +60,7 @@ class FinancialYear:
             expected = (start + 1) % 100 if len(match.group(2)) == 2 else start + 1
             if end != expected:
                 raise InvalidFinancialYearError(
-                    f"{text!r} is not a financial year: {start}/{(start + 1) % 100:02d} "
+                    f"{excerpt(text)} is not a financial year: {start}/{(start + 1) % 100:02d} "
                     f"runs April {start} to March {start + 1}"
                 )
         return cls(start)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qaframework.deadlines import apply_rule, working_day_calendar
-from qaframework.errors import QAFrameworkError, UnknownActivityError
+from qaframework.errors import QAFrameworkError, UnknownActivityError, excerpt
 from qaframework.financial_year import FinancialYear, quarter_of
 from qaframework.framework import Framework
 from qaframework.framework.model import WEEKDAYS, Activity, month_number
@@ -74,12 +74,14 @@ class PlannedOccurrence:
 
 
 def s11_year(framework: Framework, fy: FinancialYear) -> int:
-    """Which year (1, 2 or 3) of the Section 11 cycle a financial year is.
+    """Which year of the Section 11 cycle (1 to its length, two or three) a financial
+    year is.
 
     Years before the configured year one count backwards, so the cycle is the same
     whichever year one is chosen.
     """
-    return (fy.start_year - framework.document.section11.year_one) % 3 + 1
+    cycle = framework.document.section11
+    return (fy.start_year - cycle.year_one) % cycle.years + 1
 
 
 def _assignees(framework: Framework, activity: Activity) -> tuple[Assignee, ...]:
@@ -197,7 +199,7 @@ def start_on_demand(framework: Framework, activity_key: str, start: date, refere
         raise UnknownActivityError(activity_key, list(framework.activities))
     if reference is not None and not CASE_REFERENCE.match(reference):
         raise QAFrameworkError(
-            f"case reference {reference!r} is not of the form RR-2027-004: references identify a case "
+            f"case reference {excerpt(reference)} is not of the form RR-2027-004: references identify a case "
             "without naming anyone, so only capitals, digits and hyphens are allowed"
         )
     activity = framework.activities[activity_key]

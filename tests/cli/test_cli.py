@@ -125,7 +125,7 @@ def test_validate(tmp_path: Path) -> None:
 def test_db_upgrade(tmp_path: Path) -> None:
     result = qaf("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "is at schema 0006 (newest: 0006)" in result.stdout
+    assert "is at schema 0007 (newest: 0007)" in result.stdout
 
 
 def _broken_framework(tmp_path: Path) -> Path:

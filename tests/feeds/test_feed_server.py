@@ -87,6 +87,23 @@ def test_unknown_wrong_and_revoked_secrets_get_the_same_plain_404(server: str, p
     assert {(a.status_code, a.text, a.headers["content-type"]) for a in answers} == {(404, "Not found\n", "text/plain; charset=utf-8")}
 
 
+def test_anything_but_exactly_a_feed_url_gets_the_same_404_and_never_a_redirect(server: str, planned: str) -> None:
+    """Issue #11: /feeds/ID/SECRET.ics/ was a 307 built from the Host header, for unknown ids too."""
+    feed = _issue(planned, "partnership")
+    near_misses = [
+        feed.path + "/", feed.path + "//", f"/feeds/{feed.public_id}/{feed.secret}.ics/x", f"/feeds/{feed.public_id}//{feed.secret}.ics",
+        f"/feeds/0000000000000000/{feed.secret}.ics/", "/feeds/0000000000000000/x.ics/", "/health/", "/feeds/%00/x.ics",
+        f"/feeds/{feed.public_id}/{feed.secret}%00.ics", f"/feeds/{feed.public_id.upper()}/{feed.secret}.ics",
+        f"/feeds/{feed.public_id}/{feed.secret}.ics%2F", "/feeds/" + "a" * 5000 + "/b.ics", f"/feeds/{feed.public_id}/%ff.ics",
+    ]
+    headers = {"Host": "evil.example"}
+    answers = [httpx.get(server + path, headers=headers) for path in near_misses]
+    answers += [httpx.post(server + feed.path), httpx.request("DELETE", server + feed.path), httpx.put(server + feed.path + "/")]
+    assert {(a.status_code, a.text, a.headers["content-type"]) for a in answers} == {(404, "Not found\n", "text/plain; charset=utf-8")}
+    assert not [a for a in answers if "location" in a.headers]
+    assert httpx.get(server + feed.path, headers=headers).status_code == 200, "the exact URL still works"
+
+
 def test_one_agencys_secret_never_yields_another_agencys_items(server: str, planned: str) -> None:
     police = httpx.get(server + _issue(planned, "agency:avon-somerset-police").path).text
     csc = httpx.get(server + _issue(planned, "agency:somerset-csc").path).text

@@ -3,21 +3,12 @@ our database on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
 
-
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture(autouse=True)
+def _flows_run_under_the_prefect_api(prefect_api: None) -> None:
+    """Every flow test runs under the session's one Prefect API (tests/conftest.py)."""
 
 
 @pytest.fixture

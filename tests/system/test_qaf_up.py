@@ -93,7 +93,7 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         status = subprocess.run([QAF, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Prefect server: healthy" in status.stdout
-        assert "check-deadlines, open-activities, plan-year, rapid-review" in status.stdout
+        assert "check-deadlines, complete-task, evaluate-action, open-activities, plan-year, rapid-review, record-findings" in status.stdout
 
         deployment = api_call("GET", f"{api}/deployments/name/plan-year/plan-year")
         run = api_call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}})

@@ -10,8 +10,9 @@ calendar items, each with the set of feeds ("audiences") it belongs in:
   activities it holds tasks for.
 
 Rapid review and CSPR deadlines are known only by case reference and go only to the
-bodies named in the framework's ``feeds.case_deadline_audience`` (the business unit and
-the Executive). Items carry titles, keys and dates only: never case details.
+bodies named in the framework's ``feeds.case_deadline_audience`` (by default the bodies
+playing the business unit and top body roles). The business unit's feed shows every
+planned item. Items carry titles, keys and dates only: never case details.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from qaframework.framework import Framework
+from qaframework.occurrence_kinds import ACTION
 from qaframework.working_days import WorkingDayCalendar
 
 PARTNERSHIP = "partnership"
-BUSINESS_UNIT = "business-unit"
 
 
 def agency_scope(key: str) -> str:
@@ -118,9 +119,10 @@ def _long_date(day: date) -> str:
 
 
 def is_case_review(framework: Framework, activity: str) -> bool:
-    """Rapid reviews, CSPRs and thematic reviews: on-demand clocks about a case."""
-    spec = framework.activities.get(activity)
-    return spec is not None and spec.cadence == "as-required" and spec.due.rule == "deadline-rule"
+    """The review chain's activities (a rapid review and its decisions' branches): their
+    occurrences are about a case, known only by its reference."""
+    chain = framework.review_chain
+    return activity == chain.activity or any(d.activity == activity for d in chain.decisions.values())
 
 
 def build_items(
@@ -140,13 +142,24 @@ def build_items(
     for agency_key, agency in framework.agencies.items():
         for body in agency.attends:
             attendees.setdefault(body, set()).add(agency_key)
-    case_audience = frozenset(body_scope(b) for b in doc.feeds.case_deadline_audience)
+    case_audience = frozenset(body_scope(b) for b in framework.case_deadline_audience)
+    unit = body_scope(framework.role("business_unit"))
     items: list[FeedItem] = []
     for occ in occurrences:
         holders = assignees.get(occ.key, set())
         scoped = {agency_scope(k) if kind == "agency" else body_scope(k) for kind, k in holders}
         if occ.kind == "meeting":
             items.extend(_meeting_items(framework, occ, zone, domain, attendees, working_days))
+            continue
+        if occ.kind == ACTION and occ.due is not None:
+            # An improvement action is its owner's work: in its owner's and the business
+            # unit's feeds (and, for one on a review case, the case audience's) only.
+            reach = case_audience if is_case_review(framework, occ.activity) else frozenset()
+            items.append(FeedItem(
+                uid=_uid("due", occ.key, domain), summary=f"Due: {occ.title}",
+                description=f"{occ.title} is due today.",
+                start=occ.due, end=occ.due + timedelta(days=1), audiences=frozenset(reach | {unit} | scoped),
+            ))
             continue
         if is_case_review(framework, occ.activity):
             if occ.due is None:
@@ -159,7 +172,7 @@ def build_items(
                 start=occ.due, end=occ.due + timedelta(days=1), audiences=case_audience,
             ))
             continue
-        audiences = frozenset({PARTNERSHIP, body_scope(BUSINESS_UNIT)} | scoped)
+        audiences = frozenset({PARTNERSHIP, unit} | scoped)
         label = f"{occ.title} ({occ.period})" if occ.period else occ.title
         due_text = f" Due {_long_date(occ.due)}." if occ.due else ""
         items.append(FeedItem(
@@ -187,7 +200,8 @@ def _meeting_items(
     starts, ends = _local(occ.starts_at, zone), _local(occ.ends_at, zone)
     meeting_day = starts.date()
     papers_day = working_days.add_working_days(meeting_day, -body.papers_due_working_days) if body.papers_due_working_days else meeting_day
-    audiences = frozenset({PARTNERSHIP, body_scope(body_key), body_scope(BUSINESS_UNIT)} | {agency_scope(a) for a in attendees.get(body_key, set())})
+    unit = body_scope(framework.role("business_unit"))
+    audiences = frozenset({PARTNERSHIP, body_scope(body_key), unit} | {agency_scope(a) for a in attendees.get(body_key, set())})
     items = [FeedItem(
         uid=_uid("meeting", occ.key, domain), summary=body.name,
         description=f"Meeting of the {body.name}. Papers due {_long_date(papers_day)}.",
@@ -197,7 +211,7 @@ def _meeting_items(
         uid=_uid("papers", occ.key, domain), summary=f"Papers due: {body.name} ({meeting_day:%d %b})",
         description=f"Papers for the {body.name} meeting on {_long_date(meeting_day)} are due.",
         start=papers_day, end=papers_day + timedelta(days=1),
-        audiences=frozenset({body_scope(body_key), body_scope(BUSINESS_UNIT)}),
+        audiences=frozenset({body_scope(body_key), unit}),
     ))
     for child_key, child in framework.bodies.items():
         if child.reports_to != body_key:
@@ -208,7 +222,7 @@ def _meeting_items(
             summary=f"{kind} due to {body.name} ({meeting_day:%d %b})",
             description=f"{kind} from the {child.name} to the {body.name} meeting on {_long_date(meeting_day)}.",
             start=papers_day, end=papers_day + timedelta(days=1),
-            audiences=frozenset({body_scope(child_key), body_scope(BUSINESS_UNIT)}),
+            audiences=frozenset({body_scope(child_key), unit}),
         ))
     return items
 

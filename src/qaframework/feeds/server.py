@@ -2,12 +2,15 @@
 
 ``GET /feeds/<public id>/<secret>.ics`` answers the feed as ``text/calendar`` with an
 ETag and Last-Modified, and 304 to a matching If-None-Match or If-Modified-Since. Every
-other request, including unknown, wrong or revoked secrets, gets the same plain 404,
-which reveals nothing.
+other request, including unknown, wrong or revoked secrets, a trailing slash, another
+method or a path that is not exactly a feed URL, gets the same plain 404, which reveals
+nothing: no redirect is ever built (from the request's Host header or otherwise), and an
+id or secret that could not be one is refused before the database sees it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -22,6 +25,9 @@ from qaframework.persistence.database import session_scope
 from qaframework.persistence.subscriptions import scope_for
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+#: What a public id (hex) and a secret (URL-safe base64) can look like.
+_PUBLIC_ID = re.compile(r"[0-9a-f]{1,64}", re.ASCII)
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}\.ics", re.ASCII)
 
 
 def not_found() -> Response:
@@ -46,6 +52,8 @@ def create_app(catalog: FeedCatalog) -> Starlette:
     def feed(request: Request) -> Response:  # sync: Starlette runs it in a thread
         public_id = request.path_params["public_id"]
         name = request.path_params["secret"]
+        if not (_PUBLIC_ID.fullmatch(public_id) and _SECRET.fullmatch(name)):
+            return not_found()
         with session_scope(catalog.engine) as session:
             scope = scope_for(session=session, public_id=public_id, secret=name.removesuffix(".ics"))
         if scope is None or not name.endswith(".ics"):
@@ -67,7 +75,11 @@ def create_app(catalog: FeedCatalog) -> Starlette:
     async def any_error(_: Request, exc: Exception) -> Response:
         return not_found()
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/feeds/{public_id}/{secret}", feed), Route("/health", health)],
         exception_handlers={HTTPException: any_error},
     )
+    # Starlette would answer /feeds/ID/SECRET.ics/ with a redirect built from the Host
+    # header; every path that is not exactly a route gets the plain 404 instead.
+    app.router.redirect_slashes = False
+    return app

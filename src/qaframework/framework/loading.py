@@ -12,61 +12,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from qaframework.errors import FrameworkFileError
 from qaframework.framework.return_types import RETURN_KINDS, ReturnType
+from qaframework.framework.yaml_reader import read_yaml
+from qaframework.framework.adoption_checks import check_adoption, check_statutory_clocks
 from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, ReminderPolicy, Roster
-
-#: Deadline rules the software itself relies on (the statutory clock chain).
-REQUIRED_DEADLINE_RULES = ("panel-notification", "rapid-review", "cspr")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # `<<:` merges defaults; the keys written out beside it win
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text, not a list or mapping", key_node.start_mark
-            )
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}: each key may appear once", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file, turning every failure into a FrameworkFileError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FrameworkFileError(str(path), "", "file not found: check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkFileError(str(path), "", f"cannot be read as UTF-8 text ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FrameworkFileError(str(path), where, f"is not valid YAML: {problem}") from None
-    if not isinstance(data, dict):
-        raise FrameworkFileError(str(path), "", "expected a YAML mapping of settings at the top level")
-    return data
+from qaframework.framework.review_chain import ReviewChain
+from qaframework.framework.roles import RoleName
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -93,6 +47,8 @@ def _validation_error(path: Path, exc: ValidationError) -> FrameworkFileError:
         message = "missing: this field is required"
     elif "[key]" in first["loc"] and first["type"] == "string_pattern_mismatch":
         message = "keys are lowercase letters, digits and hyphens, for example focus-group"
+    elif first["loc"] and first["loc"][-1] == "email" and first["type"] in ("string_pattern_mismatch", "string_too_long"):
+        message = "expected an email address such as named-contact@agency.example.org"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return FrameworkFileError(str(path), _field_path(tuple(first["loc"])), message + more)
 
@@ -118,14 +74,31 @@ class Framework:
     def bodies(self) -> dict[str, Body]:
         return self.document.bodies
 
+    def role(self, name: RoleName) -> str:
+        """The key of the body that plays a role (``business_unit``, ``top_body``...)."""
+        return getattr(self.document.roles, name)
+
+    @property
+    def review_chain(self) -> ReviewChain:
+        return self.document.review_chain
+
+    @property
+    def case_deadline_audience(self) -> list[str]:
+        """The bodies whose feeds show review deadlines (by case reference only)."""
+        chosen = self.document.feeds.case_deadline_audience
+        return list(chosen) if chosen is not None else [self.role("business_unit"), self.role("top_body")]
+
     def reminder_policy(self, activity_key: str) -> ReminderPolicy:
-        """The framework's reminder policy, with the activity's own settings over it."""
+        """The framework's reminder policy, with the activity's own settings over it;
+        escalations go to the business unit unless the file names bodies."""
         base = self.document.reminders
         activity = self.document.activities.get(activity_key)
-        if activity is None or activity.reminders is None:
-            return base
-        own = activity.reminders
-        return base.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
+        if activity is not None and activity.reminders is not None:
+            own = activity.reminders
+            base = base.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
+        if base.escalate_to is None:
+            base = base.model_copy(update={"escalate_to": [self.role("business_unit")]})
+        return base
 
     @property
     def deadline_rules(self) -> dict[str, DeadlineRule]:
@@ -180,9 +153,7 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
     agency_keys = set(roster.agencies)
     agency_types = {a.type for a in roster.agencies.values()}
 
-    for rule in REQUIRED_DEADLINE_RULES:
-        if rule not in doc.deadline_rules:
-            raise FrameworkFileError(file, "deadline_rules", f"missing the rule {rule!r}, which the statutory clock chain needs")
+    check_statutory_clocks(file, doc)
     for key, body in doc.bodies.items():
         if body.reports_to is not None and body.reports_to not in bodies:
             raise FrameworkFileError(file, f"bodies.{key}.reports_to", f"{body.reports_to!r} is not a body: expected one of {', '.join(sorted(bodies))}")
@@ -194,10 +165,10 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
                 raise FrameworkFileError(str(path.parent / doc.partnership.roster), f"agencies.{key}.attends[{i}]", f"{body!r} is not a body in {path.name}: expected one of {', '.join(sorted(bodies))}")
     policies = [("reminders", doc.reminders)] + [(f"activities.{k}.reminders", a.reminders) for k, a in doc.activities.items() if a.reminders]
     for where, policy in policies:
-        for i, body in enumerate(policy.escalate_to):
+        for i, body in enumerate(policy.escalate_to or ()):
             if body not in bodies:
                 raise FrameworkFileError(file, f"{where}.escalate_to[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")
-    for i, body in enumerate(doc.feeds.case_deadline_audience):
+    for i, body in enumerate(doc.feeds.case_deadline_audience or ()):
         if body not in bodies:
             raise FrameworkFileError(file, f"feeds.case_deadline_audience[{i}]", f"{body!r} is not a body: expected one of {', '.join(sorted(bodies))}")
     clash = agency_keys & bodies
@@ -217,6 +188,7 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
         if activity.due.rule == "deadline-rule" and activity.due.name not in doc.deadline_rules:
             raise FrameworkFileError(file, f"activities.{key}.due.name", f"{activity.due.name!r} is not a deadline rule: expected one of {', '.join(sorted(doc.deadline_rules))}")
     _cross_check_returns(file, doc, agency_keys | agency_types)
+    check_adoption(file, doc)
 
 
 def _cross_check_returns(file: str, doc: FrameworkDocument, agencies: set[str]) -> None:

@@ -20,7 +20,11 @@ WeekdayName = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 from qaframework.framework.base import Key, Strict
+from qaframework.untrusted import EMAIL_MAX_LENGTH, EMAIL_PATTERN, excerpt
+from qaframework.framework.learning import DEFAULT_THEMES, RiskMatrix
 from qaframework.framework.return_types import ReturnType
+from qaframework.framework.review_chain import ReviewChain
+from qaframework.framework.roles import Roles
 
 #: How many occurrences a year each cadence has; None means "any number" or "not planned".
 CADENCE_COUNTS: dict[str, int | None] = {
@@ -111,7 +115,7 @@ class Body(Strict):
     #: What the body is for, in the framework's words (section 6).
     remit: str = ""
     #: Where the body's reminders and its chair's escalations are sent.
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH)
     #: The work it oversees (section 6 "Roles / Responsibilities").
     responsibilities: list[str] = Field(default_factory=list)
     chair: str = ""
@@ -137,7 +141,8 @@ class ReminderPolicy(Strict):
     repeat_every: int = Field(default=5, ge=0, le=60)
     #: Overdue by this many working days: the chairs of ``escalate_to`` are told.
     escalate_after: int = Field(default=5, ge=0, le=60)
-    escalate_to: list[Key] = Field(default_factory=lambda: ["quality-performance", "business-unit"])
+    #: Bodies told of an overdue task (default: the body playing the business unit role).
+    escalate_to: list[Key] | None = None
     #: At most this many reminders for one task, whatever else the policy says.
     max_messages: int = Field(default=10, ge=1, le=100)
 
@@ -219,7 +224,8 @@ class Activity(Strict):
     routes: list[Key] = Field(default_factory=list)
     cadence: Cadence
     months: list[MonthName] = Field(default_factory=list)
-    s11_year: Literal[1, 2, 3] | None = None
+    #: For cadence s11-cycle: the year of the Section 11 cycle it runs in (1 to its length).
+    s11_year: int | None = Field(default=None, ge=1, le=3)
     window: Window = Window()
     due: DueRule = DueRule()
     assignees: Assignees = Assignees()
@@ -251,7 +257,7 @@ class Activity(Strict):
             if quarters != [0, 1, 2, 3]:
                 raise ValueError("cadence quarterly needs one month in each quarter (Apr-Jun, Jul-Sep, Oct-Dec, Jan-Mar)")
         if self.cadence == "s11-cycle" and self.s11_year is None:
-            raise ValueError("cadence s11-cycle needs s11_year: 1, 2 or 3")
+            raise ValueError("cadence s11-cycle needs s11_year: the year of the Section 11 cycle it runs in (1, 2 or 3)")
         if self.cadence != "s11-cycle" and self.s11_year is not None:
             raise ValueError("s11_year is only used with cadence s11-cycle")
         for m in months:
@@ -265,9 +271,15 @@ class Activity(Strict):
 
 
 class Section11Cycle(Strict):
-    """The three-year Section 11 cycle: which financial year is year one."""
+    """The Section 11 cycle: two or three years, which financial year is year one, and
+    what each year of the cycle is (its phase)."""
 
     year_one: int = Field(ge=2000, le=2099)
+    years: Literal[2, 3] = 3
+    #: The phase of each year of the cycle, by year number (1: "Agency self-assessment").
+    phases: dict[int, str] = Field(default_factory=lambda: {
+        1: "Agency self-assessment", 2: "Practitioner survey", 3: "Peer review workshops",
+    })
 
 
 class SeriousIncidentSettings(Strict):
@@ -289,10 +301,10 @@ class BankHolidayRegion(Strict):
 
         supported = holidays.list_supported_countries()
         if self.country not in supported:
-            raise ValueError(f"unknown country {self.country!r}: use an ISO code the holidays package knows, such as GB")
+            raise ValueError(f"unknown country {excerpt(self.country)}: use an ISO code the holidays package knows, such as GB")
         if self.subdivision not in supported[self.country]:
             raise ValueError(
-                f"unknown subdivision {self.subdivision!r} of {self.country}: expected one of {', '.join(supported[self.country])}"
+                f"unknown subdivision {excerpt(self.subdivision)} of {self.country}: expected one of {', '.join(supported[self.country])}"
             )
         return self
 
@@ -304,6 +316,8 @@ class Partnership(Strict):
     timezone: str = "Europe/London"
     bank_holidays: BankHolidayRegion = BankHolidayRegion()
     roster: str = Field(description="Path of the agency roster file, relative to this file")
+    #: An invented partnership shipped as an example: never live data.
+    example_data: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -313,13 +327,13 @@ class Partnership(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/London") from None
+            raise ValueError(f"unknown time zone {excerpt(value)}: use an IANA name such as Europe/London") from None
         return value
 
 
 class Contact(Strict):
     name: str
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH)
 
 
 class Agency(Strict):
@@ -343,8 +357,9 @@ class Roster(Strict):
 class FeedSettings(Strict):
     """What the partners' calendar feeds show, and to whom."""
 
-    #: Only these bodies' feeds show rapid review and CSPR deadlines (by case reference).
-    case_deadline_audience: list[Key] = Field(default_factory=lambda: ["business-unit", "executive"])
+    #: Only these bodies' feeds show rapid review and CSPR deadlines (by case reference);
+    #: default: the bodies playing the business unit and top body roles.
+    case_deadline_audience: list[Key] | None = None
     #: How long a cancelled or removed item stays in feeds, marked cancelled.
     cancelled_retention_days: int = Field(default=30, ge=1, le=365)
     #: How often calendar clients are asked to refresh.
@@ -355,9 +370,13 @@ class FrameworkDocument(Strict):
     """The framework file as written, before the roster is attached."""
 
     partnership: Partnership
+    #: Which body plays each role the software relies on.
+    roles: Roles
     section11: Section11Cycle
     serious_incident: SeriousIncidentSettings = SeriousIncidentSettings()
     deadline_rules: dict[Key, DeadlineRule] = Field(min_length=1)
+    #: The serious incident's statutory clock chain: stages, holders, forms, decisions.
+    review_chain: ReviewChain
     bodies: dict[Key, Body] = Field(min_length=1)
     outputs: dict[Key, Output] = Field(default_factory=dict)
     activities: dict[Key, Activity] = Field(min_length=1)
@@ -365,4 +384,9 @@ class FrameworkDocument(Strict):
     reminders: ReminderPolicy = ReminderPolicy()
     #: What partner agencies send back for an activity (section 4.2 of the framework).
     returns: dict[Key, ReturnType] = Field(default_factory=dict)
+    #: The themes findings are filed under (default: the six Section 11 domains and the
+    #: three business-plan priorities).
+    themes: dict[Key, str] = Field(default_factory=lambda: dict(DEFAULT_THEMES), min_length=1)
+    #: How risks are rated and when they go to the top body (default: seed 003, Appendix A).
+    risk_matrix: RiskMatrix = RiskMatrix()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from qaframework.framework.base import Key, Strict
 
@@ -71,6 +71,9 @@ class CaseAuditType(_ReturnTypeBase):
 
     kind: Literal["case-audit"]
     domains: dict[Key, str] = Field(min_length=1)
+    #: The theme (a key of the framework's ``themes``) a domain's findings are filed under;
+    #: a domain not listed goes under the theme of its key or name, else the first theme.
+    domain_themes: dict[Key, Key] = Field(default_factory=dict)
     grades: list[str] = Field(default_factory=lambda: ["Outstanding", "Good", "Requires improvement", "Inadequate"], min_length=2)
     #: What a case number must look like: the partnership's pseudonymous audit numbers,
     #: never a name, date of birth or NHS number.
@@ -87,6 +90,21 @@ class CaseAuditType(_ReturnTypeBase):
         return value
 
 
+class MeasureAlert(Strict):
+    """A threshold that makes a finding: a value above ``above`` (or below ``below``) in
+    an accepted dataset return is an area for improvement under ``theme``."""
+
+    above: float | None = None
+    below: float | None = None
+    theme: Key
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> "MeasureAlert":
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of above or below")
+        return self
+
+
 class Measure(Strict):
     """One dataset measure (section 8): what it is, in what unit, for what period, and
     who provides it (agency keys or types from the roster)."""
@@ -96,6 +114,8 @@ class Measure(Strict):
     unit: Literal["count", "percent", "days", "rate-per-10000"]
     period: Literal["month", "quarter", "year"]
     provided_by: list[Key] = Field(min_length=1)
+    #: A threshold whose crossing is recorded as a finding.
+    alert: MeasureAlert | None = None
 
 
 class DatasetType(_ReturnTypeBase):

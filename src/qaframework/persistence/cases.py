@@ -15,12 +15,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from qaframework.errors import QAFrameworkError
+from qaframework.errors import QAFrameworkError, excerpt
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.persistence.repository import audit, insert_ignoring_duplicates
 from qaframework.persistence.tables import Occurrence, ReviewCase, ReviewStage, Task, utc_now
-from qaframework.reviews.chain import BY_KEY, DECISIONS, CaseDates, Stage, due_dates, next_stage, stages_for
+from qaframework.reviews.chain import CaseDates, due_dates, next_stage, stage_named, stages_for
+from qaframework.untrusted import checked_text
 
 
 class CaseError(QAFrameworkError):
@@ -59,14 +60,10 @@ class CaseView:
     next_stage: str | None
 
 
-def _activity_for(stage: Stage) -> str:
-    return {"cspr": "cspr", "thematic-review": "thematic-review"}.get(stage.branch or "", "rapid-review")
-
-
 def _case(session: Session, reference: str) -> ReviewCase:
     case = session.execute(select(ReviewCase).where(ReviewCase.reference == reference)).scalar_one_or_none()
     if case is None:
-        raise CaseError(f"no case {reference!r}: see qaf cases")
+        raise CaseError(f"no case {excerpt(reference)}: see qaf cases")
     return case
 
 
@@ -91,7 +88,7 @@ def open_case(*, session: Session, framework: Framework, dates: CaseDates, opene
         try:
             with session.begin_nested():
                 session.add(ReviewCase(
-                    reference=reference, kind="rapid-review", financial_year=fy.start_year, number=number,
+                    reference=reference, kind=framework.review_chain.activity, financial_year=fy.start_year, number=number,
                     incident_date=dates.incident, aware_date=dates.aware, notified_date=dates.notified,
                     opened_by_run=opened_by_run,
                 ))
@@ -101,7 +98,7 @@ def open_case(*, session: Session, framework: Framework, dates: CaseDates, opene
         sync_stages(session=session, framework=framework, reference=reference)
         if dates.notified is not None:
             # The Panel has been notified already: that stage is done, on that day.
-            record_stage(session=session, framework=framework, reference=reference, stage="panel-notification",
+            record_stage(session=session, framework=framework, reference=reference, stage=framework.review_chain.notification_stage,
                          done_on=dates.notified, actor=actor)
         return reference
     raise CaseError("could not allocate a case reference: too many cases opened at once, try again")
@@ -117,7 +114,7 @@ def sync_stages(*, session: Session, framework: Framework, reference: str) -> No
     case = _case(session, reference)
     done = _done(session, case)
     dues = due_dates(framework, CaseDates(case.incident_date, case.aware_date, case.notified_date), done, case.decision)
-    stages = stages_for(case.decision)
+    stages = stages_for(case.decision, framework)
     insert_ignoring_duplicates(session, ReviewStage, [{"case_id": case.id, "stage": s.key} for s in stages], ["case_id", "stage"])
     now = utc_now()
     for stage in stages:
@@ -125,9 +122,10 @@ def sync_stages(*, session: Session, framework: Framework, reference: str) -> No
         session.execute(update(ReviewStage).where(ReviewStage.case_id == case.id, ReviewStage.stage == stage.key).values(due=due))
         if due is None:
             continue
-        key = f"{_activity_for(stage)}/{reference}/{stage.key}"
+        activity = framework.review_chain.activity_of(stage.branch)
+        key = f"{activity}/{reference}/{stage.key}"
         insert_ignoring_duplicates(session, Occurrence, [{
-            "key": key, "activity": _activity_for(stage), "kind": "activity", "title": stage.title,
+            "key": key, "activity": activity, "kind": "activity", "title": stage.title,
             "financial_year": case.financial_year, "period": None, "window_start": case.aware_date,
             "window_end": due, "due": due, "created_at": now,
         }], ["key"])
@@ -151,14 +149,16 @@ def record_stage(
 ) -> CaseView:
     """Record that the case's next stage was done. Recording the same again changes nothing."""
     case = _case(session, reference)
-    if stage not in BY_KEY:
-        raise CaseError(f"unknown stage {stage!r}: expected one of {', '.join(BY_KEY)}")
+    chain = framework.review_chain
+    spec = stage_named(framework, stage)
+    if spec is None:
+        raise CaseError(f"unknown stage {excerpt(stage)}: expected one of {', '.join(chain.stages)}")
     done = _done(session, case)
     if stage in done:
-        if done[stage] != done_on or (stage == "decision" and decision != case.decision):
+        if done[stage] != done_on or (spec.kind == "decision" and decision != case.decision):
             raise CaseError(f"{reference}: {stage} is already recorded as done on {done[stage]}; it was not changed")
         return case_view(session=session, framework=framework, reference=reference)
-    expected = next_stage(case.decision, done)
+    expected = next_stage(case.decision, done, framework)
     if expected is None or expected.key != stage:
         raise CaseError(f"{reference}: the next stage is {expected.key if expected else 'none (the case is complete)'}, not {stage}")
     if done_on < case.aware_date:
@@ -166,14 +166,23 @@ def record_stage(
     latest = max(done.values(), default=None)
     if latest is not None and done_on < latest:
         raise CaseError(f"{reference}: {stage} cannot be done on {done_on}, before the previous stage ({latest})")
-    if stage == "decision":
-        if decision not in DECISIONS:
-            raise CaseError(f"{reference}: the decision must be one of {', '.join(DECISIONS)}")
+    if spec.kind == "decision":
+        if rationale is not None:
+            rationale = checked_text(rationale, field="the rationale")
+        if decision not in chain.decisions:
+            raise CaseError(f"{reference}: the decision must be one of {', '.join(chain.decisions)}")
         if not (rationale or "").strip():
             raise CaseError(f"{reference}: a decision needs its rationale")
         case.decision, case.decision_rationale = decision, rationale or ""
-        case.kind = {"cspr": "cspr", "thematic-review": "thematic-review"}.get(decision, "rapid-review")  # type: ignore[arg-type]
-    if stage == "panel-notification" and case.notified_date is None:
+        case.kind = chain.activity_of(decision)
+    elif decision is not None:
+        raise CaseError(f"{reference}: {stage} is not the decision stage ({chain.decision_stage}): give --decision only there")
+    if spec.kind == "sign-off":
+        if signed_by is not None and signed_by not in spec.signed_by:
+            raise CaseError(f"{reference}: {stage} is signed off by one of: {'; '.join(spec.signed_by)}")
+    elif signed_by is not None:
+        raise CaseError(f"{reference}: {stage} is not a sign-off: give --signed-by only for one")
+    if stage == chain.notification_stage and case.notified_date is None:
         case.notified_date = done_on
     session.add(case)
     session.flush()
@@ -183,7 +192,7 @@ def record_stage(
     )
     audit(session=session, actor=actor, action="case-stage-recorded", subject=reference, detail={"stage": stage, "done_on": done_on.isoformat()})
     sync_stages(session=session, framework=framework, reference=reference)
-    if next_stage(case.decision, _done(session, case)) is None:
+    if next_stage(case.decision, _done(session, case), framework) is None:
         case.status = "closed"
         session.add(case)
         audit(session=session, actor=actor, action="case-closed", subject=reference)
@@ -196,9 +205,9 @@ def case_view(*, session: Session, framework: Framework, reference: str, today: 
     rows = {r.stage: r for r in session.execute(select(ReviewStage).where(ReviewStage.case_id == case.id)).scalars()}
     stages = tuple(
         StageView(s.key, s.title, s.kind, rows[s.key].due if s.key in rows else None, rows[s.key].done_on if s.key in rows else None, today)
-        for s in stages_for(case.decision)
+        for s in stages_for(case.decision, framework)
     )
-    upcoming = next_stage(case.decision, {s.key: s.done_on for s in stages if s.done_on})
+    upcoming = next_stage(case.decision, {s.key: s.done_on for s in stages if s.done_on}, framework)
     return CaseView(case.reference, case.status, case.decision, case.aware_date, case.notified_date, stages, upcoming.key if upcoming else None)
 
 

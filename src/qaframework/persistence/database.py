@@ -7,7 +7,9 @@ older, to the version this code expects.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -27,6 +29,21 @@ from qaframework.errors import DatabaseError
 
 def _where(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _use_wal(cursor: sqlite3.Cursor, attempts: int = 100) -> None:
+    """Put the database in WAL mode (it stays so). Switching needs the file to itself, and
+    SQLite answers "database is locked" at once, without waiting, when another process
+    opens the new file at the same moment: so check first, and try again briefly."""
+    for attempt in range(attempts):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def make_engine(url: str) -> Engine:
@@ -55,7 +72,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.close()
 
         return engine

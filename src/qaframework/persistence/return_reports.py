@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from qaframework.framework import Framework
+from qaframework.occurrence_kinds import ACTION
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task
 from qaframework.returns.dashboard import ReturnTaskFacts
 from qaframework.persistence.returns import as_return_task
@@ -23,7 +24,7 @@ def return_task_facts(*, session: Session, framework: Framework) -> list[ReturnT
     statement = (
         select(Task, Occurrence)
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Task.assignee_kind == "agency", Occurrence.activity.in_(activities), Task.status != "cancelled")  # type: ignore[attr-defined]
+        .where(Task.assignee_kind == "agency", Occurrence.activity.in_(activities), Occurrence.kind != ACTION, Task.status != "cancelled")  # type: ignore[attr-defined]
     )
     tasks = session.execute(statement).all()
     ids = [t.id for t, _ in tasks]

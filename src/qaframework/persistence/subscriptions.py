@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from qaframework.errors import QAFrameworkError
+from qaframework.errors import QAFrameworkError, excerpt
 from qaframework.feeds.secrets import derive_secret, hash_secret, new_public_id, secret_matches
 from qaframework.persistence.repository import audit
 from qaframework.persistence.tables import FeedSubscription, utc_now
@@ -41,7 +41,7 @@ def revoke_subscription(*, session: Session, public_id: str, actor: str) -> str:
     """Withdraw a subscription; returns its scope. Revoking twice is harmless."""
     row = session.execute(select(FeedSubscription).where(FeedSubscription.public_id == public_id)).scalar_one_or_none()
     if row is None:
-        raise UnknownSubscriptionError(f"no feed subscription {public_id!r}: see qaf feeds list")
+        raise UnknownSubscriptionError(f"no feed subscription {excerpt(public_id)}: see qaf feeds list")
     if row.revoked_at is None:
         session.execute(update(FeedSubscription).where(FeedSubscription.id == row.id).values(revoked_at=utc_now()))
         audit(session=session, actor=actor, action="feed-revoked", subject=public_id, detail={"scope": row.scope})

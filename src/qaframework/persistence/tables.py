@@ -124,6 +124,10 @@ class Task(TaskBase, table=True):
     opened_on: Optional[date] = None
     submitted_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
     closed_at: Optional[datetime] = _timestamp(nullable=True, default=None)  # type: ignore[assignment]
+    #: A task finished without a return: the day, who (a role, not a name) and evidence.
+    done_on: Optional[date] = None
+    done_by: Optional[str] = Field(default=None, max_length=120)
+    evidence: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 

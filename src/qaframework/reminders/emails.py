@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from qaframework.deadlines import working_day_calendar
 from qaframework.feeds.items import is_case_review
+from qaframework.occurrence_kinds import ACTION
 from qaframework.framework import Framework
 from qaframework.persistence.outbox import DigestData, DigestLine
 from qaframework.persistence.return_notices import RejectionNotice
@@ -75,11 +76,11 @@ class EmailWriter:
         self._zone = ZoneInfo(framework.document.partnership.timezone)
         doc = framework.document
         self._short = doc.partnership.short_name or doc.partnership.key.upper()
-        unit = doc.bodies.get("business-unit")
-        self._business_unit = unit.name if unit else f"{self._short} Business Unit"
-        default_from = formataddr((self._business_unit, unit.email)) if unit and unit.email else f"{self._short} <noreply@localhost>"
+        unit = doc.bodies[framework.role("business_unit")]
+        self._business_unit = unit.name
+        default_from = formataddr((self._business_unit, unit.email)) if unit.email else f"{self._short} <noreply@localhost>"
         self._sender = sender or default_from
-        self._reply_to = formataddr((self._business_unit, unit.email)) if unit and unit.email else self._sender
+        self._reply_to = formataddr((self._business_unit, unit.email)) if unit.email else self._sender
         self._ui_url = ui_url
 
     @property
@@ -88,7 +89,7 @@ class EmailWriter:
 
     def _label(self, line: DigestLine) -> str:
         base = f"{line.title} ({line.period})" if line.period else line.title
-        if is_case_review(self._framework, line.activity):
+        if is_case_review(self._framework, line.activity) and not line.occurrence_key.startswith(f"{ACTION}/"):
             return f"{line.occurrence_key.split('/', 1)[1]}: {base}"
         return base
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
+from qaframework.errors import UntrustedInputError
 from qaframework.returns.layout import ABOUT_SHEET, TableSpec, normalise_header
 from qaframework.returns.problems import ReturnFileUnreadable
+from qaframework.untrusted import checked_text
 
 #: A return larger than this is refused unread (a dataset return is a few kilobytes).
 MAX_BYTES = 5 * 1024 * 1024
@@ -76,11 +79,15 @@ def format_of(filename: str) -> str:
     raise ReturnFileUnreadable("", f"has the extension {('.' + suffix) if suffix else '(none)'}: returns are .xlsx, .csv or .json files")
 
 
-def read_document(data: bytes, filename: str) -> Document:
-    """Open a return file; raise ReturnFileUnreadable if it cannot be a return at all."""
+def read_document(data: bytes, filename: str, size: int | None = None) -> Document:
+    """Open a return file; raise ReturnFileUnreadable if it cannot be a return at all.
+
+    ``size`` is the file's size when ``data`` is only its first bytes (a file over the
+    limit is never read whole)."""
     fmt = format_of(filename)
-    if len(data) > MAX_BYTES:
-        raise ReturnFileUnreadable("", f"is {len(data) / 1048576:.1f} MB: a return may be at most {MAX_BYTES // 1048576} MB; remove pictures or extra sheets and send it again")
+    size = len(data) if size is None else size
+    if size > MAX_BYTES:
+        raise ReturnFileUnreadable("", f"is {size / 1048576:.1f} MB: a return may be at most {MAX_BYTES // 1048576} MB; remove pictures or extra sheets and send it again")
     if not data.strip():
         raise ReturnFileUnreadable("", "is empty: fill in the template from qaf returns template TASK and send it again")
     try:
@@ -181,13 +188,18 @@ class _GridReader(_Reader):
         if len(body) > MAX_ROWS:
             # Reading stops a little past the limit, so the count read is not the sheet's.
             raise ReturnFileUnreadable(where, f"has more than {MAX_ROWS} rows: a return may have at most {MAX_ROWS} in one {self.kind}")
+        # A value outside the table (right of the last heading, or under no heading) is
+        # refused, never dropped: a spreadsheet pads every row to its widest one.
+        last = max(i for i, text in enumerate(header) if text is not None)
         out = []
         for number, cells in body:
             values = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
-            extra = [i for i, c in enumerate(cells) if c is not None and i >= len(header)]
-            if extra:
-                raise ReturnFileUnreadable(f"{self._row_place(actual, number)}, column {_column_letter(extra[0])}",
-                                           "has a value beyond the last column: put it in a named column or remove it")
+            outside = [i for i, c in enumerate(cells) if c is not None and (i > last or header[i] is None)]
+            if outside:
+                beyond = outside[0] > last
+                raise ReturnFileUnreadable(f"{self._row_place(actual, number)}, column {_column_letter(outside[0])}",
+                                           f"has a value {'beyond the last column' if beyond else 'in a column with no heading'}: "
+                                           "put it in a named column or remove it")
             out.append(Row({f: v for f, v in values.items() if v is not None}, self._row_place(actual, number), labels))
         return Table(spec, out, where)
 
@@ -225,16 +237,23 @@ class _XlsxReader(_GridReader):
             book.close()
 
 
+def csv_text(data: bytes, *, binary_hint: str = "returns are .xlsx, .csv or .json files") -> str:
+    """A CSV file's text: UTF-8 (a byte-order mark allowed) without NUL, or
+    ReturnFileUnreadable (``binary_hint`` says what to give instead of binary data)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReturnFileUnreadable("", f"is not UTF-8 text (byte {exc.start + 1}): in Excel use Save As, CSV UTF-8 (.csv)") from None
+    if "\x00" in text:
+        raise ReturnFileUnreadable("", f"is not a CSV text file (it holds binary data): {binary_hint}")
+    return text
+
+
 class _CsvReader(_GridReader):
     kind = "section"
 
     def __init__(self, data: bytes) -> None:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ReturnFileUnreadable("", f"is not UTF-8 text (byte {exc.start + 1}): in Excel use Save As, CSV UTF-8 (.csv)") from None
-        if "\x00" in text:
-            raise ReturnFileUnreadable("", "is not a CSV text file (it holds binary data): returns are .xlsx, .csv or .json files")
+        text = csv_text(data)
         self.grids = {}
         current: list[tuple[int, list[Any]]] | None = None
         try:
@@ -254,14 +273,64 @@ class _CsvReader(_GridReader):
             raise ReturnFileUnreadable("", f"is not valid CSV ({exc}): save it again as CSV UTF-8") from None
 
 
+class _Object(dict):  # type: ignore[type-arg]
+    """A JSON object as parsed, remembering a key it was given twice."""
+
+    repeated: str | None = None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                found.repeated = key
+                break
+            seen.add(key)
+    return found
+
+
+#: A key is named in a problem only if it looks like a field name (not like a person's).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
+
+
+def _json_problem(data: Any) -> ReturnFileUnreadable | None:
+    """The first key given twice, or text no database can store (a ``\\u0000`` or lone
+    surrogate escape), with its place; the walk is iterative, so depth cannot break it."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, place = stack.pop()
+        if isinstance(value, str):
+            try:
+                checked_text(value, field="")
+            except UntrustedInputError:
+                return ReturnFileUnreadable(place, "holds a character that cannot be stored (a NUL, or half of a \\u surrogate pair): remove it")
+        elif isinstance(value, dict):
+            if getattr(value, "repeated", None) is not None:
+                key = value.repeated
+                named = f"{place}.{key}" if place else key
+                return ReturnFileUnreadable(named if _FIELD_NAME.fullmatch(key) else place, "is given twice: give each field once")
+            for key, item in reversed(value.items()):  # reversed: the first problem in the file is found first
+                name = key if _FIELD_NAME.fullmatch(key) else "(a field)"
+                stack.append((item, f"{place}.{name}" if place else name))
+                stack.append((key, place))
+        elif isinstance(value, list):
+            stack.extend((item, f"{place}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return None
+
+
 class _JsonReader(_Reader):
     def __init__(self, data: bytes) -> None:
         try:
-            self.data = json.loads(data.decode("utf-8-sig"))
+            self.data = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_object)
         except UnicodeDecodeError:
             raise ReturnFileUnreadable("", "is not UTF-8 text: a JSON return is UTF-8") from None
         except json.JSONDecodeError as exc:
             raise ReturnFileUnreadable(f"line {exc.lineno}, column {exc.colno}", f"is not valid JSON: {exc.msg}") from None
+        problem = _json_problem(self.data)
+        if problem is not None:
+            raise problem
         if not isinstance(self.data, dict):
             raise ReturnFileUnreadable("", "is not a JSON object: a JSON return is an object with return_type, task, agency and its tables")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,13 +69,19 @@ def period_label(financial_year: int, period: str | None) -> str:
 
 
 def covered_quarter(window_start: date) -> tuple[FinancialYear, int]:
-    """The quarter a dataset return reports: the one before its window opens.
+    """The quarter a dataset return reports: the whole quarter before the one its window
+    opens in (a window opening mid-quarter still reports the last quarter that has ended).
 
     >>> covered_quarter(date(2027, 4, 1)), covered_quarter(date(2027, 7, 1))
     ((FinancialYear(start_year=2026), 4), (FinancialYear(start_year=2027), 1))
+    >>> covered_quarter(date(2027, 5, 1)), covered_quarter(date(2028, 2, 1))
+    ((FinancialYear(start_year=2026), 4), (FinancialYear(start_year=2027), 3))
     """
-    day_before = window_start - timedelta(days=1)
-    return FinancialYear.containing(day_before), int(quarter_of(day_before)[1])
+    fy = FinancialYear.containing(window_start)
+    opening = int(quarter_of(window_start)[1])
+    if opening == 1:
+        return FinancialYear(fy.start_year - 1), 4
+    return fy, opening - 1
 
 
 def expected_periods(period: str, window_start: date) -> list[str]:

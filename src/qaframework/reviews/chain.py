@@ -1,7 +1,8 @@
 """The statutory clock chain of a serious incident, as pure dates.
 
-From the day the local authority became aware (or the incident date, by setting) to a
-published review:
+The stages come from the framework file's ``review_chain`` (see
+:mod:`qaframework.framework.review_chain`). SSCP's chain, from the day the local
+authority became aware (or the incident date, by setting) to a published review:
 
 1. ``panel-notification``: the National Panel is notified (5 working days);
 2. ``rapid-review``: the rapid review is completed and sent to the Panel (15 working
@@ -9,12 +10,9 @@ published review:
 3. ``executive-sign-off``: the Executive signs it off (by the same day);
 4. ``decision``: CSPR, no review, or a thematic review, with its rationale (same day);
 
-then for a CSPR: ``panel-endorsement``, ``author-commissioned``, ``cspr-completed`` (6
-calendar months from the decision), ``scrutineer-sign-off``, ``executive-sign-off-cspr``
-and ``publication``; for a thematic review: ``thematic-completed``.
-
-Each stage's due date comes from the framework's deadline rules; a stage whose clock
-depends on an earlier stage (the decision) has no due date until that stage is done.
+then a branch for each decision. Each stage's due date is its deadline rule counted from
+the clock start or from an earlier stage's done date; a stage whose clock stage is not
+done yet has no due date.
 """
 
 from __future__ import annotations
@@ -22,36 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from qaframework.deadlines import deadline
 from qaframework.framework import Framework
-
-DECISIONS = ("cspr", "no-review", "thematic-review")
+from qaframework.framework.review_chain import CLOCK_START, ReviewChain
 
 
 @dataclass(frozen=True)
 class Stage:
     key: str
     title: str
-    kind: str  # "done-on" (a date), "sign-off" (a date and who), "decision"
-    holder: str  # body key holding the task
+    kind: str  # the form: "done-on" (a date), "sign-off" (a date and who), "decision"
+    holder: str  # the key of the body holding the task
     branch: str | None = None  # only after this decision
-
-
-STAGES: tuple[Stage, ...] = (
-    Stage("panel-notification", "National Panel notified", "done-on", "business-unit"),
-    Stage("rapid-review", "Rapid review completed and sent to the National Panel", "done-on", "business-unit"),
-    Stage("executive-sign-off", "Executive sign-off of the rapid review", "sign-off", "executive"),
-    Stage("decision", "Decision: CSPR, no review or thematic review", "decision", "executive"),
-    Stage("panel-endorsement", "National Panel endorsement of the CSPR", "done-on", "business-unit", "cspr"),
-    Stage("author-commissioned", "Independent author commissioned", "done-on", "executive", "cspr"),
-    Stage("cspr-completed", "CSPR completed", "done-on", "learning-improvement", "cspr"),
-    Stage("scrutineer-sign-off", "Independent Scrutineer sign-off of the CSPR", "sign-off", "independent-scrutineer", "cspr"),
-    Stage("executive-sign-off-cspr", "Executive sign-off of the CSPR", "sign-off", "executive", "cspr"),
-    Stage("publication", "CSPR published", "done-on", "business-unit", "cspr"),
-    Stage("thematic-completed", "Thematic review completed", "done-on", "learning-improvement", "thematic-review"),
-)
-BY_KEY = {s.key: s for s in STAGES}
+    signed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +44,32 @@ class CaseDates:
     notified: date | None
 
 
+@cache
+def _shipped() -> Framework:
+    from qaframework.framework import load_framework
+
+    return load_framework()
+
+
+def stages(framework: Framework | None = None) -> tuple[Stage, ...]:
+    """Every stage of the framework's chain, in order, with the body holding each.
+    Without a framework, the shipped framework's chain."""
+    framework = framework or _shipped()
+    return tuple(
+        Stage(key, s.title, s.form, framework.role(s.holder), s.branch, tuple(s.signed_by))
+        for key, s in framework.review_chain.stages.items()
+    )
+
+
+def stage_named(framework: Framework, key: str) -> Stage | None:
+    return next((s for s in stages(framework) if s.key == key), None)
+
+
+def decisions(framework: Framework) -> list[str]:
+    """The decision keys, in the order the framework file lists them."""
+    return list(framework.review_chain.decisions)
+
+
 def clock_start(framework: Framework, dates: CaseDates) -> date:
     """The day the Panel-notification clock starts: a setting, as partnerships differ."""
     if framework.document.serious_incident.clock_starts_at == "incident" and dates.incident is not None:
@@ -68,13 +77,13 @@ def clock_start(framework: Framework, dates: CaseDates) -> date:
     return dates.aware
 
 
-def stages_for(decision: str | None) -> list[Stage]:
+def stages_for(decision: str | None, framework: Framework | None = None) -> list[Stage]:
     """The stages of a case, given its decision so far."""
-    return [s for s in STAGES if s.branch is None or s.branch == decision]
+    return [s for s in stages(framework) if s.branch is None or s.branch == decision]
 
 
 def due_dates(framework: Framework, dates: CaseDates, done: Mapping[str, date], decision: str | None) -> dict[str, date | None]:
-    """Every stage's due date, as far as it is known.
+    """Every stage's due date on the case's path, as far as it is known.
 
     >>> from qaframework.framework import load_framework
     >>> f = load_framework()
@@ -82,29 +91,24 @@ def due_dates(framework: Framework, dates: CaseDates, done: Mapping[str, date], 
     >>> d["panel-notification"], d["rapid-review"], d["decision"]
     (datetime.date(2026, 12, 21), datetime.date(2027, 1, 13), datetime.date(2027, 1, 13))
     """
+    chain: ReviewChain = framework.review_chain
+    started = {CLOCK_START: clock_start(framework, dates)}
+    if dates.notified is not None:
+        started[chain.notification_stage] = dates.notified
     due: dict[str, date | None] = {}
-    due["panel-notification"] = deadline(framework, "panel-notification", clock_start(framework, dates))
-    notified = dates.notified or done.get("panel-notification")
-    review_due = deadline(framework, "rapid-review", notified) if notified else None
-    for key in ("rapid-review", "executive-sign-off", "decision"):
-        due[key] = review_due
-    decided = done.get("decision")
-    if decision == "cspr":
-        completion = deadline(framework, "cspr", decided) if decided else None
-        rules = framework.deadline_rules
-        due["panel-endorsement"] = deadline(framework, "cspr-endorsement", decided) if decided and "cspr-endorsement" in rules else None
-        due["author-commissioned"] = deadline(framework, "cspr-commissioning", decided) if decided and "cspr-commissioning" in rules else None
-        for key in ("cspr-completed", "scrutineer-sign-off", "executive-sign-off-cspr", "publication"):
-            due[key] = completion
-    if decision == "thematic-review":
-        rule = framework.activities["thematic-review"].due.name or "cspr"
-        due["thematic-completed"] = deadline(framework, rule, decided) if decided else None
+    for stage in stages_for(decision, framework):
+        spec = chain.stages[stage.key].due
+        if spec is None:
+            due[stage.key] = None
+            continue
+        start = started.get(spec.after) or done.get(spec.after)
+        due[stage.key] = deadline(framework, spec.rule, start) if start else None
     return due
 
 
-def next_stage(decision: str | None, done: Mapping[str, date]) -> Stage | None:
+def next_stage(decision: str | None, done: Mapping[str, date], framework: Framework | None = None) -> Stage | None:
     """The first stage not yet done, or None when the case is complete."""
-    for stage in stages_for(decision):
+    for stage in stages_for(decision, framework):
         if stage.key not in done:
             return stage
     return None

@@ -1,0 +1,1 @@
+"""Learning and improvement: findings, actions and rated risks (sections 2.2, 5 and 6)."""
