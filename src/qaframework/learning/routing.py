@@ -76,7 +76,7 @@ def papers_due(framework: Framework, body: str, meeting_day: date, calendar: Wor
 
     >>> from qaframework.framework import load_framework
     >>> sscp = load_framework()
-    >>> papers_due(sscp, "executive", date(2027, 7, 13))  # 5 working days before Tuesday 13 July
+    >>> papers_due(sscp, sscp.role("top_body"), date(2027, 7, 13))  # 5 working days before Tuesday 13 July
     datetime.date(2027, 7, 6)
     """
     days = framework.bodies[body].papers_due_working_days
