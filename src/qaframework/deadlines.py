@@ -43,3 +43,17 @@ def deadline(framework: Framework, rule_name: str, clock_start: date) -> date:
     if rule_name not in rules:
         raise UnknownDeadlineRuleError(rule_name, list(rules))
     return apply_rule(rules[rule_name], clock_start, working_day_calendar(framework))
+
+
+def papers_due(framework: Framework, body: str, meeting_day: date, calendar: WorkingDayCalendar | None = None) -> date:
+    """The day papers are due for the body's meeting on ``meeting_day``.
+
+    >>> from qaframework.framework import load_framework
+    >>> sscp = load_framework()
+    >>> papers_due(sscp, sscp.role("top_body"), date(2027, 7, 13))  # 5 working days before Tuesday 13 July
+    datetime.date(2027, 7, 6)
+    """
+    days = framework.bodies[body].papers_due_working_days
+    if days == 0:
+        return meeting_day
+    return (calendar or working_day_calendar(framework)).add_working_days(meeting_day, -days)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from qaframework.deadlines import papers_due
 from qaframework.framework import Framework
 from qaframework.occurrence_kinds import ACTION
 from qaframework.working_days import WorkingDayCalendar
@@ -199,7 +200,7 @@ def _meeting_items(
         return []
     starts, ends = _local(occ.starts_at, zone), _local(occ.ends_at, zone)
     meeting_day = starts.date()
-    papers_day = working_days.add_working_days(meeting_day, -body.papers_due_working_days) if body.papers_due_working_days else meeting_day
+    papers_day = papers_due(framework, body_key, meeting_day, working_days)
     unit = body_scope(framework.role("business_unit"))
     audiences = frozenset({PARTNERSHIP, body_scope(body_key), unit} | {agency_scope(a) for a in attendees.get(body_key, set())})
     items = [FeedItem(

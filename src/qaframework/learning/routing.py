@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from qaframework.deadlines import working_day_calendar
+from qaframework.deadlines import papers_due, working_day_calendar
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.working_days import WorkingDayCalendar
@@ -69,20 +69,6 @@ class Routing:
     placed: tuple[Placement, ...]
     #: Bodies on the route with no meeting planned yet whose papers are still open.
     pending: tuple[str, ...]
-
-
-def papers_due(framework: Framework, body: str, meeting_day: date, calendar: WorkingDayCalendar | None = None) -> date:
-    """The day papers are due for the body's meeting on ``meeting_day``.
-
-    >>> from qaframework.framework import load_framework
-    >>> sscp = load_framework()
-    >>> papers_due(sscp, sscp.role("top_body"), date(2027, 7, 13))  # 5 working days before Tuesday 13 July
-    datetime.date(2027, 7, 6)
-    """
-    days = framework.bodies[body].papers_due_working_days
-    if days == 0:
-        return meeting_day
-    return (calendar or working_day_calendar(framework)).add_working_days(meeting_day, -days)
 
 
 def routes_of(framework: Framework, activity: str) -> list[str]:
