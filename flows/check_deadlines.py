@@ -2,8 +2,11 @@
 
 Every working-day morning, after open-activities: tasks past their due date are marked
 overdue; the reminders and escalations that fell due since the last run are queued and
-sent as one digest per person; the compliance dashboard, the returns received,
+sent as one digest per person; the business unit's day (the ``today`` artifact: what is
+overdue, what falls due this week, what opened, the cases' next stages and the rejected
+returns, as ``qaf today`` shows it), the compliance dashboard, the returns received,
 outstanding and late, and the next 30 days of the calendar are published to the Prefect UI.
+Each run is named after the day it checks (deadlines-2027-05-04).
 """
 
 
@@ -14,13 +17,15 @@ from prefect import flow, get_run_logger
 from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.deadlines import working_day_calendar
-from tasks.dashboard import publish_compliance_dashboard, publish_upcoming_calendar
+from tasks.dashboard import publish_compliance_dashboard, publish_today, publish_upcoming_calendar, read_today
 from tasks.database import due_soon, mark_overdue, prepare_database, record_due, record_processed_through, watermark
 from tasks.framework_file import load_framework_file
 from tasks.findings import place_pending_findings
 from tasks.learning_artifacts import publish_risk_register
 from tasks.reminders import queue_due_reminders, send_reminders
 from tasks.returns import publish_returns_dashboard
+from tasks.run_names import london_today, parameters
+from qaframework.run_names import day_run
 from qaframework.financial_year import FinancialYear
 
 JOB = "check-deadlines"
@@ -28,7 +33,12 @@ JOB = "check-deadlines"
 DUE_SOON_WORKING_DAYS = 10
 
 
-@flow(name="check-deadlines")
+def run_name() -> str:
+    """The run is named after the day it checks: deadlines-2027-05-04."""
+    return day_run("deadlines", parameters(), london_today())
+
+
+@flow(name="check-deadlines", flow_run_name=run_name)
 def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     """Mark tasks past their due date overdue, list what falls due soon, and publish the dashboard.
 
@@ -54,6 +64,9 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     queued = queue_due_reminders(url, framework, since, today)
     # Findings whose body had no meeting planned yet go onto its next meeting now.
     place_pending_findings(url, framework, today, f"prefect:{JOB}")
+    # The day's view first, by the flow itself: the run's own artifact, above the tasks'.
+    view = read_today(url, framework, today)
+    publish_today(view)
     publish_compliance_dashboard(url, today, zone, list(framework.agencies))
     publish_upcoming_calendar(url, today, zone)
     publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
@@ -71,6 +84,7 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
         "newly_overdue": len(overdue),
         "due_soon": len(soon),
         "due_soon_through": horizon.isoformat(),
+        "overdue": len(view["overdue"]),  # type: ignore[arg-type]
         "reminders_queued": queued,
         "emails_sent": delivered["sent"],
     }

@@ -7,6 +7,7 @@ evidence. The answer is stored in our database and then deleted from Prefect. An
 that is refused (a day in the future or before the task opened, a note that looks
 identifying) is deleted too, never quoted, and the form is offered again with the
 reason, at most three times. Tasks a return answers are closed by their return, not here.
+The run is named after the task (task-focus-group/2027-07/ASSIGNEE).
 """
 
 
@@ -20,11 +21,13 @@ from pydantic import Field, ValidationError
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
-from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH, UNFINISHED
+from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH, UNFINISHED, TaskLine
+from qaframework.run_names import subject_run
 from tasks.cases import forget_form_answer
 from tasks.completion import attempts_of_run, complete, read_task, record_refused
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
+from tasks.run_names import parameters
 
 #: How long the form waits in the UI before the run expires (start another to answer later).
 FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 90
@@ -45,11 +48,27 @@ class TaskDone(RunInput):
                                                   f"(at most {NOTE_LENGTH} characters). No names, dates of birth or postcodes.")
 
 
+def task_form(line: TaskLine, role: str, today: date, reason: str = "") -> type[RunInput]:
+    """The form for one task: its reference, the day pre-filled with today and the role
+    with the holder's, and a description saying what pressing Resume does. (An answer
+    naming another task is refused with the reason, and the form offered again.)"""
+    description = (f"{line.title}: task {line.reference}" + (f", due {line.due:%d %B %Y}" if line.due else "")
+                   + f" (opened {line.opened_on:%d %B %Y}). Check the day and the role, add a note of the evidence, then press "
+                   "Resume: it records the task as done and stops its reminders. Never type a name, a date of birth, an NHS "
+                   "number or a postcode." + (f"\n\nThe last answer was not recorded: {reason}" if reason else ""))
+    return TaskDone.with_initial_data(description=description, reference=line.reference, done_by=role, done_on=today)
+
+
+def run_name() -> str:
+    """The run is named after its task: task-focus-group/2027-07/ASSIGNEE."""
+    return subject_run("task", parameters().get("task"))
+
+
 class TaskNotDone(RuntimeError):
     """No answer marked the task done; the message names the task only, never what was typed."""
 
 
-@flow(name="complete-task", persist_result=True)
+@flow(name="complete-task", persist_result=True, flow_run_name=run_name)
 def complete_task(task: str) -> dict[str, object]:
     """Wait for the form that marks one task done, and record it.
 
@@ -83,16 +102,9 @@ def complete_task(task: str) -> dict[str, object]:
     reason = ""
     while attempts < ATTEMPTS:
         key = f"task-done-{line.task_id}-{attempts + 1}"
-        description = (f"{line.title}: task {line.reference}" + (f", due {line.due:%d %B %Y}" if line.due else "")
-                       + f" (opened {line.opened_on:%d %B %Y}). Never type a name, a date of birth, an NHS number or a postcode."
-                       + (f"\n\nThe last answer was not recorded: {reason}" if reason else ""))
-        today = today_in(zone)
         answer = None
         try:
-            answer = suspend_flow_run(
-                wait_for_input=TaskDone.with_initial_data(description=description, reference=line.reference, done_by=found.role, done_on=today),
-                timeout=FORM_TIMEOUT_SECONDS, key=key,
-            )
+            answer = suspend_flow_run(wait_for_input=task_form(line, found.role, today_in(zone), reason), timeout=FORM_TIMEOUT_SECONDS, key=key)
         except ValidationError:
             # It passed Prefect's schema but not the form's own: never read, never shown.
             reason = "the answer did not fit the form: give the day it was done as a date (YYYY-MM-DD) and the role as text"

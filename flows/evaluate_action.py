@@ -6,7 +6,8 @@ for one action reference (such as A-2027-0001; `qaf actions list --status
 awaiting-evaluation` lists them); the run waits for a form pre-filled with the action.
 The answer is stored in our database and then deleted from Prefect. An answer that is
 refused (a day after today or before the action was done, a note that looks identifying) is deleted
-too, never quoted, and the form is offered again with the reason.
+too, never quoted, and the form is offered again with the reason. The run is named after
+the action (evaluate-A-2027-0001).
 """
 
 
@@ -17,14 +18,17 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
+from qaframework.form_fields import fixed
+from qaframework.run_names import subject_run
 from tasks.actions import attempts_of_run, read_action, record_evaluation, record_refused
 from tasks.cases import forget_form_answer
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
+from tasks.run_names import parameters
 
 #: How long the form waits in the UI before the run expires (start another to answer later).
 FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 90
@@ -43,11 +47,24 @@ class Evaluation(RunInput):
     note: str = Field(default="", description="A short note (optional). No names, dates of birth or postcodes.")
 
 
+def evaluation_form(reference: str, description: str, today: date) -> type[RunInput]:
+    """The form for one action: its reference fixed (the only choice), the day pre-filled
+    with today."""
+    form = create_model("Evaluation", __base__=Evaluation, __doc__=Evaluation.__doc__,  # type: ignore[call-overload]
+                        reference=fixed(reference, "The action (filled in for you)"))
+    return form.with_initial_data(description=description, evaluated_on=today)  # type: ignore[no-any-return]
+
+
+def run_name() -> str:
+    """The run is named after its action: evaluate-A-2027-0001."""
+    return subject_run("evaluate", parameters().get("reference"))
+
+
 class EvaluationNotRecorded(RuntimeError):
     """No answer could be recorded; the message names the action only, never what was typed."""
 
 
-@flow(name="evaluate-action", persist_result=True)
+@flow(name="evaluate-action", persist_result=True, flow_run_name=run_name)
 def evaluate_action(reference: str) -> dict[str, object]:
     """Wait for the Action Plan Evaluation group's judgement of one done action.
 
@@ -76,10 +93,11 @@ def evaluate_action(reference: str) -> dict[str, object]:
     while attempts < ATTEMPTS:
         key = f"evaluate-{view.reference.lower()}-{attempts + 1}"
         description = (f"{body}: evaluate {view.reference} (owner {view.owner}, due {view.due:%d %B %Y}, done {view.done_on:%d %B %Y}). "  # type: ignore[union-attr]
-                       "Never type a name, date of birth or postcode." + (f"\n\nThe last answer was not recorded: {reason}" if reason else ""))
+                       "Choose the judgement and check the day, then press Resume: it records the evaluation. Never type a "
+                       "name, date of birth or postcode." + (f"\n\nThe last answer was not recorded: {reason}" if reason else ""))
         answer = None
         try:
-            answer = suspend_flow_run(wait_for_input=Evaluation.with_initial_data(description=description, reference=view.reference),
+            answer = suspend_flow_run(wait_for_input=evaluation_form(view.reference, description, today_in(zone)),
                                       timeout=FORM_TIMEOUT_SECONDS, key=key)
         except ValidationError:
             # It passed Prefect's schema but not the form's own: never read, never shown.

@@ -2,7 +2,8 @@
 
 Every working-day morning: make sure the plan of each financial year since the last
 successful run exists, then open every planned task whose window has started. A run
-after downtime opens everything the missed runs would have opened, once.
+after downtime opens everything the missed runs would have opened, once. Each run is
+named after its day (open-2027-07-01).
 """
 
 
@@ -16,11 +17,18 @@ from qaframework.deadlines import working_day_calendar
 from qaframework.financial_year import FinancialYear
 from tasks.database import open_started, prepare_database, record_processed_through, watermark, write_year_plan
 from tasks.framework_file import load_framework_file
+from tasks.run_names import london_today, parameters
+from qaframework.run_names import day_run
 
 JOB = "open-activities"
 
 
-@flow(name="open-activities")
+def run_name() -> str:
+    """The run is named after the day it opens activities for: open-2027-07-01."""
+    return day_run("open", parameters(), london_today())
+
+
+@flow(name="open-activities", flow_run_name=run_name)
 def open_activities(as_of: date | None = None) -> dict[str, object]:
     """Open every activity window that has started, creating and opening its tasks.
 

@@ -15,16 +15,26 @@ from qaframework.financial_year import FinancialYear
 from tasks.database import prepare_database, write_year_plan
 from tasks.findings import place_pending_findings
 from tasks.framework_file import load_framework_file
+from tasks.run_names import london_today, parameters
+from qaframework.run_names import plan_run
+
+#: The default: the financial year after today's (what the 1 March schedule plans).
+NEXT = "next"
 
 
-@flow(name="plan-year", log_prints=False)
-def plan_year(financial_year: str | None = None, as_of: date | None = None) -> dict[str, int | str]:
+def run_name() -> str:
+    """The run is named after the year it plans: plan-2027/28."""
+    return plan_run(parameters(), london_today())
+
+
+@flow(name="plan-year", log_prints=False, flow_run_name=run_name)
+def plan_year(financial_year: str | int = NEXT, as_of: date | None = None) -> dict[str, int | str]:
     """Write a financial year's occurrences and tasks to the database.
 
     Args:
-        financial_year: The financial year to plan, by the year it starts: "2027" or
-            "2027/28". Leave blank for the next financial year (what the 1 March
-            schedule does).
+        financial_year: The financial year to plan, by the year it starts: 2027 or
+            2027/28. "next" (the default) plans the financial year after today's, as
+            the 1 March schedule does.
         as_of: The day the plan is written as of: windows that closed before it get no
             tasks. Leave blank for today (London time).
     """
@@ -32,7 +42,8 @@ def plan_year(financial_year: str | None = None, as_of: date | None = None) -> d
     settings = Settings()
     framework = load_framework_file(settings.framework_file)
     today = as_of or today_in(framework.document.partnership.timezone)
-    fy = FinancialYear.parse(financial_year) if financial_year else FinancialYear.containing(today).next()
+    chosen = str(financial_year).strip()
+    fy = FinancialYear.containing(today).next() if chosen in ("", NEXT) else FinancialYear.parse(chosen)
     prepare_database(settings.effective_database_url)
     result = write_year_plan(settings.effective_database_url, framework, fy.start_year, "prefect:plan-year", today)
     # The new year's meetings can now take the findings that were waiting for them.

@@ -4,7 +4,8 @@ Started from the UI with the case's dates, by `qaf rapid-review start`, or by th
 `qaf.serious-incident.notified` event. Each stage is recorded through a form in the
 Prefect UI: the run suspends until someone fills it in (no process waits meanwhile).
 The case lives in our database, so `qaf rapid-review resume REF` picks up a case whose
-run expired or was lost, at the stage where it stood.
+run expired or was lost, at the stage where it stood. The run is named after the case
+and the stage it waits for (case-RR-2027-004-panel-notification), never anything more.
 """
 
 
@@ -17,59 +18,83 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field, ValidationError, create_model
 
+from qaframework.clock import today_in
 from qaframework.config import Settings
+from qaframework.form_fields import fixed as fixed_field
+from qaframework.run_names import case_run
 from qaframework.persistence.cases import CaseError
 from qaframework.framework import Framework
 from qaframework.reviews.chain import CaseDates, Stage, stage_named
 from tasks.cases import forget_form_answer, open_or_find_case, publish_case_stages, read_case, record
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
+from tasks.run_names import parameters, rename_run
 
 #: How long a stage's form waits in the UI before the run expires (the case does not:
 #: `qaf rapid-review resume` starts a new run where it stood).
 FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 200
 
 
+STAGE_HELP = "The stage this form records (filled in for you: the only choice)"
+
+
 class StageDone(RunInput):
     """Record the day this stage was done. Do not type names or case details anywhere."""
 
-    stage: str = Field(description="The stage this form records (filled in for you)")
-    done_on: date = Field(description="The day this stage was done")
+    stage: str = Field(description=STAGE_HELP)
+    done_on: date = Field(description="The day this stage was done (today unless you change it)")
 
 
 class SignedOff(RunInput):
     """Record a sign-off. Do not type names or case details anywhere."""
 
-    stage: str = Field(description="The stage this form records (filled in for you)")
-    signed_off_on: date = Field(description="The day it was signed off")
+    stage: str = Field(description=STAGE_HELP)
+    signed_off_on: date = Field(description="The day it was signed off (today unless you change it)")
     signed_by: str = Field(description="Who signed it off (their role)")
 
 
 class Decision(RunInput):
     """The decision after the rapid review. The rationale is kept in the case record only."""
 
-    stage: str = Field(description="The stage this form records (filled in for you)")
+    stage: str = Field(description=STAGE_HELP)
     decision: str = Field(description="The outcome of the rapid review")
-    decided_on: date = Field(description="The day the decision was made")
+    decided_on: date = Field(description="The day the decision was made (today unless you change it)")
     rationale: str = Field(min_length=1, description="Why: kept in the case record, not in Prefect. No names.")
+
+
+#: The date field each kind of form records, pre-filled with today.
+DAY_FIELD = {"sign-off": "signed_off_on", "decision": "decided_on"}
+#: What pressing Resume does, for each kind of form.
+ON_RESUME = {"sign-off": "records the sign-off on the day given, by the role chosen",
+             "decision": "records the decision on the day given, with its rationale (kept in the case record only)"}
 
 
 def form_for(framework: Framework, stage: Stage) -> type[RunInput]:
     """The stage's form, with the choices the framework file gives it: who may sign it
-    off, or the decisions."""
+    off, or the decisions. Its ``stage`` is fixed: the stage's key is its only choice."""
+    fixed = {"stage": fixed_field(stage.key, STAGE_HELP)}
     if stage.kind == "sign-off":
         return create_model(  # type: ignore[call-overload, no-any-return]
-            "SignedOff", __base__=SignedOff, __doc__=SignedOff.__doc__,
-            signed_by=(Literal[stage.signed_by], Field(description="Who signed it off (their role)")),  # type: ignore[valid-type]
+            "SignedOff", __base__=SignedOff, __doc__=SignedOff.__doc__, **fixed,
+            signed_by=(Literal[tuple(stage.signed_by)], Field(description="Who signed it off (their role)")),  # type: ignore[valid-type]
         )
     if stage.kind == "decision":
         chain = framework.review_chain
         choices = "; ".join(f"{key}: {d.title}" for key, d in chain.decisions.items())
         return create_model(  # type: ignore[call-overload, no-any-return]
-            "Decision", __base__=Decision, __doc__=Decision.__doc__,
+            "Decision", __base__=Decision, __doc__=Decision.__doc__, **fixed,
             decision=(Literal[tuple(chain.decisions)], Field(description=choices)),  # type: ignore[valid-type]
         )
-    return StageDone
+    return create_model("StageDone", __base__=StageDone, __doc__=StageDone.__doc__, **fixed)  # type: ignore[call-overload, no-any-return]
+
+
+def stage_form(framework: Framework, stage: Stage, reference: str, due: date | None, today: date) -> type[RunInput]:
+    """The form the run waits for: fixed to the stage, its day pre-filled with today, and
+    a description saying what the form is for and what pressing Resume does."""
+    does = ON_RESUME.get(stage.kind, "records this stage as done on the day given")
+    description = (f"{reference}: {stage.title} (due {due or 'not yet known'}). Fill in the form, then press Resume: it {does}, "
+                   "and the case moves on to its next stage. Never type a name or case detail.")
+    return form_for(framework, stage).with_initial_data(description=description, **{DAY_FIELD.get(stage.kind, "done_on"): today})
 
 
 class CaseAnswerRejected(RuntimeError):
@@ -77,9 +102,15 @@ class CaseAnswerRejected(RuntimeError):
     names the case and stage only, never what was typed."""
 
 
-@flow(name="rapid-review", persist_result=True)
+def run_name() -> str:
+    """The run is named after its case (case-RR-2027-004), or case-new until the case is
+    opened; the flow adds the stage it waits for as it goes."""
+    return case_run(parameters().get("reference"))
+
+
+@flow(name="rapid-review", persist_result=True, flow_run_name=run_name)
 def rapid_review(
-    aware: date | None = None,
+    aware: date,
     notified: date | None = None,
     incident: date | None = None,
     reference: str | None = None,
@@ -88,13 +119,14 @@ def rapid_review(
 
     Args:
         aware: The day the local authority became aware of the serious incident (starts
-            the 5-working-day Panel notification clock).
+            the 5-working-day Panel notification clock). For a case being continued
+            (reference given), the case's own dates stand.
         notified: The day the National Panel was notified, if it has been (starts the
             15-working-day rapid review clock).
         incident: The day of the incident, if known (used when the partnership's clock
             starts at the incident).
-        reference: An existing case to continue, e.g. RR-2027-004. Leave blank to open a
-            new case with the dates above.
+        reference: An existing case to continue, e.g. RR-2027-004 (qaf rapid-review resume
+            fills it in). Leave blank to open a new case with the dates above.
     """
     logger = get_run_logger()
     settings = Settings()
@@ -102,20 +134,17 @@ def rapid_review(
     framework = load_framework_file(settings.framework_file)
     prepare_database(url)
     run_id = get_run_context().flow_run.id  # type: ignore[union-attr]
-    if reference is None:
-        if aware is None:
-            raise ValueError("give the day the local authority became aware (aware), or the reference of a case to continue")
+    zone = framework.document.partnership.timezone
+    if not reference:
         reference = open_or_find_case(url, framework, CaseDates(incident, aware, notified), str(run_id))
     view = read_case(url, framework, reference)
     while view.next_stage is not None:
         publish_case_stages(view)
         stage = next(s for s in view.stages if s.key == view.next_stage)
+        rename_run(run_id, case_run(reference, stage.key))
         logger.info("%s: waiting for %s (due %s)", reference, stage.key, stage.due)
         key = f"{reference.lower()}-{stage.key}"
-        form = form_for(framework, stage_named(framework, stage.key)).with_initial_data(  # type: ignore[arg-type]
-            description=f"{reference}: {stage.title} (due {stage.due or 'not yet known'}). Never type a name or case detail.",
-            stage=stage.key,
-        )
+        form = stage_form(framework, stage_named(framework, stage.key), reference, stage.due, today_in(zone))  # type: ignore[arg-type]
         try:
             answer = suspend_flow_run(wait_for_input=form, timeout=FORM_TIMEOUT_SECONDS, key=key)
         except ValidationError:
@@ -136,5 +165,6 @@ def rapid_review(
         except CaseError as exc:
             raise CaseAnswerRejected(f"{exc}; run qaf rapid-review resume {reference} to answer again") from None
     publish_case_stages(view)
+    rename_run(run_id, case_run(reference, "complete"))
     logger.info("%s is complete", reference)
     return {"reference": reference, "status": view.status, "decision": view.decision}

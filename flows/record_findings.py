@@ -10,7 +10,8 @@ answer again, finds the finding it recorded (its natural key is the run and atte
 instead of recording it twice. A day in the future, or before the occurrence opened
 (or the case's service became aware), is refused like any other answer. An answer that is refused
 (identifying text, a theme not in the framework) is not kept anywhere: the form is
-offered again with the reasons, which never quote what was typed.
+offered again with the reasons, which never quote what was typed. The run is named after
+the occurrence or case (finding-mape/2027-05, finding-RR-2027-004).
 """
 
 from datetime import date
@@ -24,12 +25,14 @@ from pydantic import Field, ValidationError, create_model
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
+from qaframework.run_names import subject_run
 from qaframework.framework import Framework
 from qaframework.learning.finding_fields import KINDS, SUMMARY_LENGTH, TITLE_LENGTH
 from tasks.cases import forget_form_answer, read_form_answer
 from tasks.database import prepare_database
 from tasks.findings import form_key, note_attempt, read_attempts, read_subject, record_typed
 from tasks.framework_file import load_framework_file
+from tasks.run_names import parameters
 
 #: How long the form waits in the UI before the run expires.
 FORM_TIMEOUT_SECONDS = 60 * 60 * 24 * 30
@@ -61,7 +64,12 @@ def finding_form(framework: Framework) -> type[RunInput]:
     )
 
 
-@flow(name="record-findings", persist_result=True)
+def run_name() -> str:
+    """The run is named after what the finding belongs to: finding-mape/2027-05."""
+    return subject_run("finding", parameters().get("subject"))
+
+
+@flow(name="record-findings", persist_result=True, flow_run_name=run_name)
 def record_findings(subject: str) -> dict[str, object]:
     """Wait for one finding, typed in the Prefect UI, and record it.
 
@@ -88,7 +96,9 @@ def record_findings(subject: str) -> dict[str, object]:
         attempt = len(earlier) + 1
         key = f"finding-{attempt}"
         reasons = "; ".join(earlier[-1]["problems"]) if earlier else ""  # type: ignore[arg-type]
-        description = (f"A finding on {on}. Never type a name, a date of birth, an NHS number or a postcode."
+        description = (f"A finding on {on}. Fill in the form, then press Resume: it records the finding, which goes to "
+                       "every body on the activity's routes (a risk is rated from its likelihood and impact). Never type a "
+                       "name, a date of birth, an NHS number or a postcode."
                        + (f"\n\nThe last answer was not recorded: {reasons}" if reasons else ""))
         try:
             answer = suspend_flow_run(wait_for_input=form.with_initial_data(description=description, recorded_on=today),

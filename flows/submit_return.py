@@ -6,7 +6,8 @@ that task's return, pre-filled with the agency, the period and the rows to answe
 answer is checked exactly as a spreadsheet would be: accepted (the task is submitted, on
 time or late) or rejected with every problem named, in which case the form is offered
 again with the reasons. Either way the submission is kept, and the answer is deleted from
-Prefect once it is in our database.
+Prefect once it is in our database. The run is named after the task
+(return-multi-agency-audit/2027-04/avon-somerset-police).
 """
 
 
@@ -22,14 +23,17 @@ from pydantic import Field, ValidationError, create_model
 from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.financial_year import FinancialYear
+from qaframework.form_fields import fixed
 from qaframework.framework import Framework
 from qaframework.returns.layout import LAYOUTS
 from qaframework.returns.problems import describe
 from qaframework.returns.templates import prefilled_rows
 from qaframework.returns.validation import ReturnTask
+from qaframework.run_names import subject_run
 from tasks.cases import forget_form_answer, read_form_answer
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
+from tasks.run_names import parameters
 from tasks.returns import publish_returns_dashboard, read_return_task, receive, submissions_of_run
 
 #: How long the form waits in the UI before the run expires (start another to answer later).
@@ -39,11 +43,12 @@ ATTEMPTS = 3
 
 
 def return_form(framework: Framework, task: ReturnTask) -> type[RunInput]:
-    """A form typed to the task's return: its tables as lists of rows."""
+    """A form typed to the task's return: the agency and the period fixed (each the only
+    choice), and its tables as lists of rows."""
     rt_key, rt = framework.return_type_for(task.activity)  # type: ignore[misc]
     fields: dict[str, Any] = {
-        "agency": (str, Field(description="The agency this return is from (filled in for you)")),
-        "period": (str, Field(description="The period it covers (filled in for you)")),
+        "agency": fixed(task.agency_key, "The agency this return is from (filled in for you)"),
+        "period": fixed(task.period_label, "The period it covers (filled in for you)"),
     }
     for spec in LAYOUTS[rt.kind]:
         help_text = "; ".join(f"{c.header}: {c.help}" for c in spec.data_columns())
@@ -51,7 +56,12 @@ def return_form(framework: Framework, task: ReturnTask) -> type[RunInput]:
     return create_model(f"{rt.kind.title().replace('-', '')}Form", __base__=RunInput, **fields)
 
 
-@flow(name="submit-return", persist_result=True)
+def run_name() -> str:
+    """The run is named after the task its return answers: return-multi-agency-audit/2027-04/AGENCY."""
+    return subject_run("return", parameters().get("task"))
+
+
+@flow(name="submit-return", persist_result=True, flow_run_name=run_name)
 def submit_return(task: str) -> dict[str, object]:
     """Wait for a partner agency's return for one task, typed in the Prefect UI.
 
@@ -85,7 +95,9 @@ def submit_return(task: str) -> dict[str, object]:
         reasons = "; ".join(describe(p) for p in earlier[-1].problems) if earlier else ""
         key = f"return-{found.task_id}-{attempt}"
         description = (f"{rt.title} from {agency.name if agency else found.agency_key} for {found.title} {found.period_label}"
-                       + (f", due {found.due:%d %B %Y}" if found.due else "") + ". Never type a child's, family's or practitioner's name."
+                       + (f", due {found.due:%d %B %Y}" if found.due else "") + ". Fill in the rows, then press Resume: the return is "
+                       "checked as a spreadsheet would be, and accepted (the task is submitted) or offered again with every "
+                       "problem named. Never type a child's, family's or practitioner's name."
                        + (f"\n\nThe last answer was not accepted: {reasons}" if reasons else ""))
         try:
             answer = suspend_flow_run(

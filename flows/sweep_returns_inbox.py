@@ -18,12 +18,19 @@ from qaframework.financial_year import FinancialYear
 from tasks.database import prepare_database
 from tasks.framework_file import load_framework_file
 from tasks.reminders import send_reminders
+from tasks.run_names import london_now, parameters
+from qaframework.run_names import inbox_run
 from tasks.returns import claim_inbox_file, count_ignored, list_inbox, move_received, publish_returns_dashboard, read_inbox_file, receive
 
 JOB = "sweep-returns-inbox"
 
 
-@flow(name="sweep-returns-inbox")
+def run_name() -> str:
+    """The run is named after the day and the time it sweeps: inbox-2027-05-04-0745."""
+    return inbox_run(parameters(), london_now())
+
+
+@flow(name="sweep-returns-inbox", flow_run_name=run_name)
 def sweep_returns_inbox(as_of: date | None = None) -> dict[str, int]:
     """Receive every file waiting in the returns inbox, file it away, and tell senders of
     rejected files what to fix.

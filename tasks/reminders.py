@@ -20,6 +20,7 @@ from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.outbox import assemble_digests, queue_reminders
 from qaframework.persistence.return_notices import assemble_rejection_notices
+from qaframework.persistence.papers import assemble_paper_notices
 from qaframework.persistence.subscriptions import current_feed_path
 from qaframework.reminders.delivery import DeliveryReport, deliver_pending
 from qaframework.reminders.emails import EmailWriter
@@ -66,6 +67,7 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
     with transaction(url) as session:
         assemble_digests(session=session, today=today, domain=domain)
         assemble_rejection_notices(session=session, framework=framework, today=today, domain=domain)
+        assemble_paper_notices(session=session, today=today, domain=domain)
     key = feed_key(settings)
     with transaction(url) as session:  # one read for every agency's feed, not one per email
         paths = {scope: current_feed_path(session=session, scope=scope, key=key) for scope in feed_scopes(framework)}
@@ -74,8 +76,8 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
         path = paths.get(scope)
         return settings.feeds_base_url + path if path else None
 
-    writer = EmailWriter(framework, settings.email_from, settings.effective_ui_url)
-    report: DeliveryReport = deliver_pending(url, writer, transport_for(settings), feed_url)
+    writer = EmailWriter.for_settings(framework, settings)
+    report: DeliveryReport = deliver_pending(url, writer, transport_for(settings), feed_url, data_dir=settings.data_dir)
     if report.failed:
         # Raising lets Prefect retry with backoff; what was sent stays sent.
         raise UnsentEmails(f"{report.sent} emails sent, {report.failed} not sent ({', '.join(sorted(set(report.errors)))}); they stay in the outbox")

@@ -22,7 +22,7 @@ from qaframework.persistence.reporting import assignee_names
 from qaframework.persistence.return_reports import SubmissionLine, return_task_facts, submissions
 from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
 from qaframework.financial_year import FinancialYear
-from qaframework.returns.dashboard import DESCRIPTIONS, returns_tables
+from qaframework.returns.dashboard import ARTIFACT_DESCRIPTIONS, for_the_ui, returns_tables
 from qaframework.returns.documents import MAX_BYTES
 from qaframework.returns.inbox import InboxFile, claim, file_away, ignored_entries, waiting_files
 from qaframework.returns.validation import ReturnTask
@@ -89,12 +89,13 @@ def move_received(inbox: Path, item: InboxFile, status: str, submission_id: int,
 @task(name="publish-returns-dashboard", retries=3, retry_delay_seconds=5, retry_condition_fn=retry_transient, cache_policy=NONE)
 def publish_returns_dashboard(database_url: str, framework: Framework, on: date, financial_year: int) -> dict[str, list[dict[str, object]]]:
     """Returns received, outstanding and late per agency and per activity, and the Section
-    11 self-assessment's Red / Amber / Green by domain, as table artifacts."""
+    11 self-assessment's Red / Amber / Green by domain, as table artifacts (with markers
+    and totals rows, ``for_the_ui``); returns the rows as ``qaf returns status`` shows them."""
     with transaction(database_url) as session:
         facts = return_task_facts(session=session, framework=framework)
         names = assignee_names(session=session)
     tables = returns_tables(facts, framework.document.returns, names, financial_year, on)
     for key, table in tables.items():
-        year = f", FY {FinancialYear(financial_year)}, as of {on:%d %B %Y}" if key.startswith("returns-") else ""
-        create_table_artifact(key=key, table=table or [{"note": "nothing yet"}], description=f"{DESCRIPTIONS[key]}{year}.")
+        year = f", FY {FinancialYear(financial_year)}, {on:%d %b %Y}" if key.startswith("returns-") else f", {on:%d %b %Y}"
+        create_table_artifact(key=key, table=for_the_ui(key, table) or [{"note": "nothing yet"}], description=f"{ARTIFACT_DESCRIPTIONS[key]}{year}.")
     return tables

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,20 +86,36 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _open_database(settings: Settings):  # -> Engine
+def _open_database(settings: Settings, *, create: bool = False):  # -> Engine
+    """The installation's database, upgraded; a new one only when ``create`` (see _session)."""
+    from qaframework.installation import ensure_installation, require_database
     from qaframework.persistence.database import make_engine, migrate
 
+    if not create:
+        require_database(settings)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
+    if create and not settings.database_url:  # a PostgreSQL installation's record is written by qaf up
+        ensure_installation(settings.data_dir)
     return engine
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Any]:
-    """One transaction on the configured database (created or upgraded first)."""
+def _session(settings: Settings, *, create: bool = False) -> Iterator[Any]:
+    """One transaction on the installation's database (upgraded first).
+
+    Only commands that start an installation (``qaf plan``, ``qaf db upgrade``) pass
+    ``create``: every other command refuses, in one line, when there is no database
+    where it looked, rather than quietly making an empty one in the wrong folder.
+    """
+    from qaframework.installation import ensure_installation, require_database
     from qaframework.persistence.database import prepare, transaction
 
+    if not create:
+        require_database(settings)
     prepare(settings.effective_database_url)
+    if create and not settings.database_url:  # a PostgreSQL installation's record is written by qaf up
+        ensure_installation(settings.data_dir)
     with transaction(settings.effective_database_url) as session:
         yield session
 
@@ -110,7 +127,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     fy = _financial_year(args, framework)
     as_of = parse_date(args.as_of, "--as-of date") if args.as_of is not None else today_in(framework.document.partnership.timezone)
     occurrences = plan_financial_year(framework, fy)  # computed before any write
-    with _session(settings) as session:
+    with _session(settings, create=True) as session:
         sync_directory(session=session, framework=framework)
         result = write_plan(session=session, occurrences=occurrences, actor=settings.actor, as_of=as_of)
     print(
@@ -124,7 +141,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.persistence.database import head_revision, schema_revision
 
-    engine = _open_database(settings)
+    engine = _open_database(settings, create=True)
     try:
         print(f"Database at {engine.url.render_as_string(hide_password=True)} is at schema {schema_revision(engine)} (newest: {head_revision(engine)}).")
     finally:
@@ -142,6 +159,15 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from qaframework.local_stack import status
 
     return status(settings)
+
+
+def cmd_prefect_connect(args: argparse.Namespace, settings: Settings) -> int:
+    from qaframework.installation_prefect import connect
+
+    installation = connect(settings, args.url)
+    print(f"The Prefect server at {installation.prefect_api_url} is now this installation's ({installation.data_dir}):"
+          " qaf starts runs there, and refuses any other.")
+    return 0
 
 
 def cmd_feeds_issue(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,84 +235,23 @@ def cmd_feeds_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_case(view) -> None:  # type: ignore[no-untyped-def]
-    print(f"{view.reference}  {view.status}" + (f", decision {view.decision}" if view.decision else "")
-          + f"  (aware {view.aware.isoformat()}" + (f", notified {view.notified.isoformat()})" if view.notified else ")"))
-    for s in view.stages:
-        marker = "->" if s.key == view.next_stage else "  "
-        print(f"  {marker} {s.title:<55} due {s.due.isoformat() if s.due else '-':<10}  done {s.done_on.isoformat() if s.done_on else '-':<10}  {s.state}")
+#: The software's own names (not a partnership's keys): the command and its deployment.
+RAPID_REVIEW_COMMAND = "rapid-review"
+RAPID_REVIEW_DEPLOYMENT = "rapid-review/rapid-review"
 
 
-def _start_case_run(settings: Settings, reference: str) -> None:
-    """Ask the Prefect server for a rapid-review run of the case, if one is up."""
-    from qaframework.local_stack import start_deployment_run
+def _start_case_run(settings: Settings, reference: str, aware: date) -> None:
+    """Ask this installation's Prefect server for a rapid-review run of the case, if it is
+    up (the flow requires the day the local authority became aware; for a case it
+    continues, the case's own dates stand)."""
+    from qaframework.installation_prefect import start_deployment_run
 
-    run = start_deployment_run(settings, "rapid-review/rapid-review", {"reference": reference})
+    run = start_deployment_run(settings, RAPID_REVIEW_DEPLOYMENT, {"reference": reference, "aware": aware.isoformat()})
     if run is None:
-        print(f"Prefect is not running here: start it with qaf up, then run qaf rapid-review resume {reference}"
-              " to get the stage forms in the Prefect UI.")
+        print(f"Prefect is not running for this installation ({settings.data_dir}): start it with qaf up, then run"
+              f" qaf rapid-review resume {reference} to get the stage forms in the Prefect UI.")
     else:
         print(f"Prefect run {run} is waiting for the next stage's form in the Prefect UI.")
-
-
-def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.cases import case_view, open_case
-    from qaframework.reviews.chain import CaseDates
-
-    framework = _framework(args, settings)
-    dates = CaseDates(
-        parse_date(args.incident, "--incident date") if args.incident else None,
-        parse_date(args.aware, "--aware date"),
-        parse_date(args.notified, "--notified date") if args.notified else None,
-    )
-    with _session(settings) as session:
-        reference = open_case(session=session, framework=framework, dates=dates, opened_by_run=None, actor=settings.actor)
-        view = case_view(session=session, framework=framework, reference=reference)
-    print(f"Opened case {reference}. Use only this reference anywhere outside the case record.")
-    _print_case(view)
-    _start_case_run(settings, reference)
-    return 0
-
-
-def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.cases import record_stage
-
-    framework = _framework(args, settings)
-    done_on = parse_date(args.on, "--on date")
-    rationale = args.rationale
-    if args.rationale_file:
-        rationale = read_rationale_file(args.rationale_file)
-    with _session(settings) as session:
-        view = record_stage(session=session, framework=framework, reference=args.reference, stage=args.stage, done_on=done_on,
-                            actor=settings.actor, decision=args.decision, rationale=rationale, signed_by=args.signed_by)
-    _print_case(view)
-    return 0
-
-
-def cmd_rapid_review_resume(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.cases import case_view
-
-    framework = _framework(args, settings)
-    with _session(settings) as session:
-        view = case_view(session=session, framework=framework, reference=args.reference)
-    _print_case(view)
-    if view.next_stage is None:
-        print(f"{view.reference} is complete: nothing to resume.")
-        return 0
-    _start_case_run(settings, view.reference)
-    return 0
-
-
-def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
-    from qaframework.persistence.cases import case_view, open_case_references
-
-    framework = _framework(args, settings)
-    with _session(settings) as session:
-        views = [case_view(session=session, framework=framework, reference=r) for r in open_case_references(session=session)]
-    for view in views:
-        _print_case(view)
-    print(f"{len(views)} open case{'s' if len(views) != 1 else ''}.")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,11 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="the framework file to check")
     p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("up", help="bring the whole system up: Prefect server, deployments, worker", description="Start a Prefect server on SQLite under the data folder, apply migrations, create the work pool, deploy everything in prefect.yaml and start a worker. Ctrl-C stops it all.")
+    p = sub.add_parser("up", help="bring the whole system up: Prefect server, deployments, worker", description="Start a Prefect server on SQLite under the data folder, apply migrations, plan the current and the next financial year if they are not planned, create the work pool, deploy everything in prefect.yaml and start a worker. Ctrl-C stops it all.")
     p.set_defaults(handler=cmd_up)
 
     p = sub.add_parser("status", help="show what qaf up is running and the next scheduled runs", description="Show whether qaf up is running, its workers and deployments, and the next scheduled runs.")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("prefect", help="the Prefect server this installation starts runs on", description="Choose the Prefect server this installation uses when Prefect is not started by qaf up.")
+    pf = p.add_subparsers(dest="prefect_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
+    c = pf.add_parser("connect", help="use a Prefect server run by hand for this installation", description="Record a Prefect API address (http(s)://HOST:PORT/api) in the data folder and mark that server as this installation's; qaf then starts runs there and refuses other servers. qaf up does this for the server it starts.")
+    c.add_argument("url", metavar="URL", help="the Prefect API address, ending in /api")
+    c.set_defaults(handler=cmd_prefect_connect)
 
     p = sub.add_parser("feeds", help="partners' private calendar feeds", description="Issue, list and revoke private iCal feed URLs, and serve the feeds.")
     feeds = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
@@ -345,35 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_framework(f)
     f.set_defaults(handler=cmd_feeds_serve)
 
-    p = sub.add_parser("rapid-review", help="serious incidents: open a case, record its stages, resume its run", description="Serious incidents and their statutory clock chain, known only by case reference.")
-    rr = p.add_subparsers(dest="rr_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
-    r = rr.add_parser("start", help="open a case for a serious incident", description="Open a case (reference allocated, e.g. RR-2027-004), print its stage due dates, and start its run in Prefect if it is up.")
-    r.add_argument("--aware", required=True, metavar="DATE", help="the day the local authority became aware, YYYY-MM-DD")
-    r.add_argument("--notified", metavar="DATE", help="the day the National Panel was notified, if it has been")
-    r.add_argument("--incident", metavar="DATE", help="the day of the incident, if known")
-    add_framework(r)
-    r.set_defaults(handler=cmd_rapid_review_start)
-    r = rr.add_parser("record", help="record that a case's next stage was done", description="Record a stage without the Prefect UI (for example when Prefect is down).")
-    r.add_argument("reference", metavar="REF")
-    r.add_argument("stage", metavar="STAGE", help="the stage key, as the framework file's review_chain.stages names it")
-    r.add_argument("--on", required=True, metavar="DATE", help="the day it was done, YYYY-MM-DD")
-    r.add_argument("--decision", metavar="DECISION", help="for the decision stage: a key of the framework file's review_chain.decisions")
-    r.add_argument("--rationale", help="for the decision stage: kept in the case record only; no names (use --rationale-file to keep it out of shell history)")
-    r.add_argument("--rationale-file", metavar="FILE", help="read the rationale from a file")
-    r.add_argument("--signed-by", metavar="ROLE", help="for sign-offs: the role that signed off, as the stage's signed_by in the framework file lists them (a role, never a name)")
-    add_framework(r)
-    r.set_defaults(handler=cmd_rapid_review_record)
-    r = rr.add_parser("resume", help="start a new run for a case where it stood", description="Start a new Prefect run for a case whose run expired or was lost; it continues at the stage where the case stands.")
-    r.add_argument("reference", metavar="REF")
-    add_framework(r)
-    r.set_defaults(handler=cmd_rapid_review_resume)
+    from qaframework.cli_cases import add_cases_parser
 
-    p = sub.add_parser("cases", help="list open review cases with their stages", description="List open cases with each stage's due and done dates.")
-    add_framework(p)
-    p.set_defaults(handler=cmd_cases)
+    add_cases_parser(sub, _OneLineParser, add_framework, _session)
 
     from qaframework.cli_actions import add_actions_parser
     from qaframework.cli_findings import add_findings_parser
+    from qaframework.cli_demo import add_demo_parser
+    from qaframework.cli_papers import add_papers_parser
+    from qaframework.cli_report import add_report_parser
+    from qaframework.cli_today import add_today_parser
     from qaframework.cli_returns import add_returns_parser
     from qaframework.cli_tasks import add_tasks_parser
 
@@ -381,10 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_findings_parser(sub, _OneLineParser, add_framework, _session)
     add_actions_parser(sub, _OneLineParser, add_framework, _session)
     add_tasks_parser(sub, _OneLineParser, add_framework, _session)
+    add_papers_parser(sub, _OneLineParser, add_framework, _session)
+    add_today_parser(sub, _OneLineParser, add_framework, _session)
+    add_report_parser(sub, _OneLineParser, add_framework, _session)
+    add_demo_parser(sub, _OneLineParser, add_framework, _session)
 
     p = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db = p.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_OneLineParser)
-    u = db.add_parser("upgrade", help="create or upgrade the database schema", description="Apply migrations so the database (empty or older) has the newest schema.")
+    u = db.add_parser("upgrade", help="create or upgrade the database schema", description="Apply migrations so the database (empty or older) has the newest schema; starts a new installation in the data folder if there is none.")
     u.set_defaults(handler=cmd_db_upgrade)
     return parser
 

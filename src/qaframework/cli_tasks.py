@@ -1,5 +1,6 @@
 """``qaf tasks`` and ``qaf meetings``: the year's tasks with their references, marking a
-task done, and recording meetings held (with who attended) or cancelled.
+task done, and recording meetings held (with who attended, the decisions and the actions
+agreed: ``qaf meetings record``) or cancelled.
 
 Bad input (an unknown task, body or agency, a date that is not a date or is in the
 future, a task its return or another command finishes, a note that looks identifying)
@@ -26,6 +27,9 @@ from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH
 # text before a command runs); the persistence checks the note's own limit.
 LONG_ARGUMENTS.setdefault("done_note", NOTE_LENGTH * 4)
 LONG_ARGUMENTS.setdefault("attended", 4000)
+# A decision and an agreed action (OWNER|DATE|WHAT): the persistence checks the text's own limit.
+LONG_ARGUMENTS.setdefault("decisions", 4000)
+LONG_ARGUMENTS.setdefault("agreed_action", 4000)
 
 OPTIONS = {"task": "TASK", "on": "--on", "by": "--by", "note": "--note"}
 
@@ -110,6 +114,64 @@ def cmd_cancelled(args: argparse.Namespace, settings: Settings, session_for: Cal
     return 0
 
 
+#: ``qaf meetings record``'s option for each part of a meeting's record.
+RECORD_OPTIONS = {"body": "BODY", "meeting": "--meeting", "held": "--held/--cancelled", "held_on": "--held-on",
+                  "attended": "--attended", "decisions": "--decision", "actions": "--action"}
+ACTION_SYNTAX = "OWNER|YYYY-MM-DD|WHAT, such as an agency or body key, the due date and what must change"
+
+
+def _agreed(values: list[str] | None) -> list[Any]:
+    """Each ``--action OWNER|YYYY-MM-DD|WHAT`` as an AgreedAction (what is checked later)."""
+    from qaframework.errors import InvalidDateError
+    from qaframework.persistence.meetings import AgreedAction
+
+    agreed = []
+    for item, value in enumerate(values or [], 1):
+        parts = value.split("|", 2)
+        if len(parts) != 3:
+            raise QAFrameworkError(f"--action {item}: expected {ACTION_SYNTAX}; nothing was written")
+        try:
+            due = parse_date(parts[1].strip(), "due date")
+        except InvalidDateError:
+            raise QAFrameworkError(f"--action {item}: the due date (between the two |) is not a date: expected {ACTION_SYNTAX}; nothing was written") from None
+        agreed.append(AgreedAction(what=parts[2], owner=parts[0].strip(), due=due))
+    return agreed
+
+
+def cmd_record(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
+    from qaframework.persistence.actions import owner_name
+    from qaframework.persistence.meetings import MeetingRecordError, agreed_at, record_meeting
+
+    framework = _framework(args, settings)
+    meeting_day = parse_date(args.meeting, "--meeting date")
+    held_on = parse_date(args.held_on, "--held-on date") if args.held_on is not None else None
+    actions = _agreed(args.agreed_action)
+    try:
+        with session_for(settings) as session:
+            done = record_meeting(session=session, framework=framework, body=args.body, meeting_day=meeting_day, held=args.held,
+                                  held_on=held_on, attended=_agencies(args.attended), decisions=args.decisions or [], actions=actions,
+                                  today=_today(framework), actor=settings.actor)
+            agreed = [a for a in agreed_at(session=session, occurrence_id=done.occurrence_id) if a.reference in done.actions_added]
+    except MeetingRecordError as exc:
+        raise QAFrameworkError(f"{exc.named(RECORD_OPTIONS)}; nothing was written") from None
+    what = f"{framework.bodies[done.body].name} meeting planned for {done.day:%d %B %Y} ({done.key})"
+    if done.status == "cancelled":
+        print(f"Cancelled: the {what}." if done.recorded else f"The {what} was already recorded as cancelled.")
+    elif done.recorded:
+        print(f"Held: the {what}, on {done.held_on:%d %B %Y}, with {_agencies_count(done.attendance)} attending.")
+    elif done.added:
+        print(f"The {what} was held on {done.held_on:%d %B %Y}: {_agencies_count(len(done.added), 'more ')} recorded as attending ({done.attendance} in all).")
+    else:
+        print(f"The {what} was held on {done.held_on:%d %B %Y}, with {_agencies_count(done.attendance)} attending.")
+    if done.decisions_added:
+        print(f"Decisions recorded: {len(done.decisions_added)} new ({done.decisions} in all).")
+    for a in agreed:
+        print(f"Action agreed: {a.reference} for {owner_name(framework, a.owner)}, due {a.due:%d %B %Y}.")
+    if not done.changed:
+        print("Nothing changed: it was recorded so already.")
+    return 0
+
+
 def cmd_meetings(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
     from qaframework.persistence.meetings import meeting_lines
 
@@ -123,6 +185,8 @@ def cmd_meetings(args: argparse.Namespace, settings: Settings, session_for: Call
         return 0
     for m in lines:
         state = f"held {m.held_on.isoformat()}, {_agencies_count(len(m.attended))} attending" if m.status == "held" else m.status
+        if m.decisions or m.actions:
+            state += f", {m.decisions} decision{'' if m.decisions == 1 else 's'}, {m.actions} action{'' if m.actions == 1 else 's'} agreed"
         when = m.starts_at.strftime("%H:%M") if m.starts_at else "-"
         print(f"{m.day.isoformat()}  {when:<5}  {m.body:<40}  {state}")
     counts = {s: sum(1 for m in lines if m.status == s) for s in ("held", "cancelled", "planned")}
@@ -165,10 +229,28 @@ def add_tasks_parser(sub: Any, parser_class: type, add_framework: Callable[[Any]
                    help="framework file (default: QAF_FRAMEWORK_FILE or the shipped schedules/sscp.yaml)")
     t.set_defaults(handler=bind(cmd_done))
 
-    p = sub.add_parser("meetings", help="meetings: record them held (with attendance) or cancelled; list them",
+    p = sub.add_parser("meetings", help="meetings: record them held (with attendance, decisions and actions) or cancelled; list them",
                        description="Record a body's meeting as held (with the agencies that attended: the dataset's attendance "
-                                   "measure counts them) or cancelled, and list the year's meetings.")
+                                   "measure counts them; the decisions; the actions agreed) or cancelled, and list the year's meetings.")
     ms = p.add_subparsers(dest="meetings_command", required=True, metavar="ACTION", parser_class=parser_class)
+    m = ms.add_parser("record", help="record a meeting held (attendance, decisions, actions agreed) or cancelled",
+                      description="Record the whole of the body's meeting planned on DATE (or in its month): held, with the agencies "
+                                  "present, its decisions and the actions agreed (each becomes an action with its owner, due date "
+                                  "and reference, reminded like any other), or cancelled. Everything is checked first and written in "
+                                  "one go, or nothing is. Again adds only what is new: a decision is known by its text, an action "
+                                  "by its owner, due date and what.")
+    m.add_argument("body", metavar="BODY", help="the body's key (see qaf meetings list)")
+    m.add_argument("--meeting", required=True, metavar="DATE", help="the planned day of the meeting, YYYY-MM-DD")
+    state = m.add_mutually_exclusive_group(required=True)
+    state.add_argument("--held", action="store_true", help="the meeting was held")
+    state.add_argument("--cancelled", action="store_true", help="the meeting was cancelled")
+    m.add_argument("--held-on", metavar="DATE", help="the day it was held, if not its planned day (not in the future)")
+    m.add_argument("--attended", action="append", metavar="AGENCY,AGENCY...", help="the agencies represented, by roster key, comma-separated (may be repeated)")
+    m.add_argument("--decision", dest="decisions", action="append", metavar="TEXT", help="a decision, in a few words (may be repeated; no names, dates of birth or postcodes)")
+    m.add_argument("--action", dest="agreed_action", action="append", metavar="OWNER|YYYY-MM-DD|WHAT",
+                   help="an action agreed: its owner (an agency or body key), due date and what must change, separated by | (may be repeated)")
+    add_framework(m)
+    m.set_defaults(handler=bind(cmd_record))
     m = ms.add_parser("held", help="record a meeting as held, with the agencies that attended",
                       description="Record the body's meeting held on DATE (found by its planned day, or any day in that month; "
                                   "--meeting names the planned day when it was held in another month). Again on the same day "

@@ -7,7 +7,7 @@ show the same figures. Only keys, names and dates appear: never case details.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,38 +25,52 @@ class TaskFacts:
 
 @dataclass(frozen=True)
 class ComplianceRow:
+    """One assignee's tasks. The dashboard counts every task (a return, a survey, a
+    visit, a report), so an agency's figures here can differ from its returns'."""
+
     assignee: str
     name: str
     open: int
     submitted: int
     overdue: int
     late: int
+    kind: str = "agency"  # "agency" or "body"
+    done: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"agency": self.name, "key": self.assignee, "open": self.open, "submitted": self.submitted, "overdue": self.overdue, "late": self.late}
+        """The dashboard's row: an agency's name under "agency", a body's under "body"."""
+        return {"agency": self.name if self.kind == "agency" else "", "body": self.name if self.kind != "agency" else "",
+                "key": self.assignee, "open": self.open, "overdue": self.overdue, "submitted": self.submitted,
+                "late": self.late, "done": self.done}
 
 
 def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
-    """Per assignee: tasks open, submitted, overdue, and submitted late (after the due date).
+    """Per assignee: tasks open, submitted, overdue, submitted late (after the due date)
+    and done (closed); partner agencies first, then bodies, each by name.
 
     Assignees in ``always`` (every partner agency) get a row even with nothing open yet.
 
     >>> rows = compliance_rows([TaskFacts("agency", "police", "submitted", date(2027, 4, 30), date(2027, 5, 4)),
-    ...                         TaskFacts("agency", "police", "overdue", date(2027, 4, 30), None)], {"police": "Police"})
+    ...                         TaskFacts("agency", "police", "overdue", date(2027, 4, 30), None),
+    ...                         TaskFacts("body", "audit", "closed", date(2027, 4, 30), None)], {"police": "Police", "audit": "Audit"})
     >>> rows[0]
-    ComplianceRow(assignee='police', name='Police', open=0, submitted=1, overdue=1, late=1)
+    ComplianceRow(assignee='police', name='Police', open=0, submitted=1, overdue=1, late=1, kind='agency', done=0)
+    >>> rows[1].as_dict()["body"], rows[1].as_dict()["agency"], rows[1].done
+    ('Audit', '', 1)
     """
     counts: dict[str, Counter[str]] = {key: Counter() for key in always}
+    kinds: dict[str, str] = {key: "agency" for key in always}
     for t in tasks:
         if t.status == "planned":
             continue
+        kinds.setdefault(t.assignee_key, t.assignee_kind)
         c = counts.setdefault(t.assignee_key, Counter())
         c[t.status] += 1
         if t.status == "submitted" and t.due is not None and t.submitted_on is not None and t.submitted_on > t.due:
             c["late"] += 1
     return [
-        ComplianceRow(key, names.get(key, key), c["open"], c["submitted"], c["overdue"], c["late"])
-        for key, c in sorted(counts.items(), key=lambda kv: names.get(kv[0], kv[0]))
+        ComplianceRow(key, names.get(key, key), c["open"], c["submitted"], c["overdue"], c["late"], kinds.get(key, "agency"), c["closed"])
+        for key, c in sorted(counts.items(), key=lambda kv: (kinds.get(kv[0], "agency") != "agency", names.get(kv[0], kv[0])))
     ]
 
 
@@ -71,20 +85,38 @@ class CalendarItem:
     starts_at: datetime | None
 
 
-def upcoming_markdown(items: Iterable[CalendarItem], on: date, days: int = 30) -> str:
-    """A markdown list of what opens, falls due or meets in the next ``days`` days."""
+def for_whom_text(names: Sequence[str], shown: int = 3) -> str:
+    """Who an item is for, short enough for one line.
+
+    >>> for_whom_text(["Police"]), for_whom_text(["A", "B", "C", "D"]), for_whom_text([])
+    ('for Police', 'for A, B and 2 more', '')
+    """
+    listed = sorted(names)
+    if not listed:
+        return ""
+    if len(listed) <= shown:
+        return "for " + ", ".join(listed)
+    return f"for {', '.join(listed[:shown - 1])} and {len(listed) - shown + 1} more"
+
+
+def upcoming_markdown(items: Iterable[CalendarItem], on: date, days: int = 30, for_whom: Mapping[str, Sequence[str]] | None = None) -> str:
+    """A markdown list of what opens, falls due or meets in the next ``days`` days, each
+    item saying who it is for (the names holding its tasks, by occurrence key)."""
     until = on + timedelta(days=days)
+    whom = for_whom or {}
     events: list[tuple[date, str]] = []
     for i in items:
+        who = for_whom_text(whom.get(i.key, ()))
+        suffix = f" ({who})" if who else ""
         if i.kind == "meeting":
             if on <= i.start <= until:
                 when = f" at {i.starts_at:%H:%M}" if i.starts_at else ""
                 events.append((i.start, f"**{i.title}** meets{when}"))
             continue
         if on <= i.start <= until:
-            events.append((i.start, f"{i.title} opens (window to {i.end:%d %B %Y})"))
+            events.append((i.start, f"{i.title} opens (window to {i.end:%d %B %Y}){suffix}"))
         if i.due is not None and on <= i.due <= until:
-            events.append((i.due, f"{i.title} due"))
+            events.append((i.due, f"{i.title} due{suffix}"))
     lines = [f"# The next {days} days: {on:%A %d %B %Y} to {until:%A %d %B %Y}", ""]
     if not events:
         lines.append("Nothing opens, falls due or meets in this period.")

@@ -1,7 +1,8 @@
 """One settings object, read once at the edge (CLI, flow start) and passed down.
 
 Every setting comes from an environment variable with the prefix ``QAF_``; the defaults
-are the embedded set-up (SQLite under ``.qaf/`` in the working folder).
+are the embedded set-up (SQLite in the installation's data folder: ``QAF_DATA_DIR``, or
+the nearest ``.qaf`` folder in the working folder or above it; see ``installation``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,23 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _located_data_dir() -> Path:
+    """Without QAF_DATA_DIR: the nearest installation's ``.qaf`` at or above the working folder."""
+    from qaframework.installation import locate_data_dir
+
+    return locate_data_dir(Path.cwd())
 
 
 class Settings(BaseSettings):
     """qaframework's configuration.
 
-    - ``QAF_DATA_DIR``: where the embedded database and other local state live.
+    - ``QAF_DATA_DIR``: where the embedded database and other local state live (made
+      absolute; default: the nearest ``.qaf`` folder holding an installation, in the
+      working folder or above it, else ``.qaf`` in the working folder).
     - ``QAF_DATABASE_URL``: a database URL; SQLite under the data folder by default,
       ``postgresql://user@host:5432/db`` for PostgreSQL.
     - ``QAF_FRAMEWORK_FILE``: the framework file; the shipped ``schedules/sscp.yaml`` by default.
@@ -40,11 +50,13 @@ class Settings(BaseSettings):
       in the data folder; a subfolder named after an agency key holds that agency's files).
     - ``QAF_INBOX_SETTLE_SECONDS``: a file changed more recently than this is left for the
       next sweep (it may still be being copied in).
+    - ``PREFECT_API_URL`` (Prefect's own setting, read here so commands can check it):
+      the Prefect API commands start runs on; it must be this installation's.
     """
 
     model_config = SettingsConfigDict(env_prefix="QAF_", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".qaf"))
+    data_dir: Path = Field(default_factory=_located_data_dir)
     database_url: str | None = None
     framework_file: Path | None = None
     actor: str = "qaf-cli"
@@ -67,7 +79,30 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     ui_url: str | None = None
     returns_inbox: Path | None = None
+    #: QAF_RETURNS_ADDRESS: the email address partners send returns to (reminders say so;
+    #: without it they ask for a reply to the reminder).
+    returns_address: str | None = None
     inbox_settle_seconds: float = Field(default=10.0, ge=0)
+    prefect_api_url: str | None = Field(default=None, validation_alias=AliasChoices("PREFECT_API_URL"))
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _named_data_dir(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: name the installation's data folder, for example /srv/qaframework/.qaf")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Relative to the folder the command was started in, once: every later use (a
+        # child process, a flow run in another folder) gets the same folder.
+        return value.expanduser().absolute()
+
+    @field_validator("prefect_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
     @field_validator("actor")
     @classmethod

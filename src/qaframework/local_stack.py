@@ -1,8 +1,10 @@
 """``qaf up``: the whole system on one machine, and ``qaf status``.
 
 Starts a Prefect server on SQLite (its home under the project's data folder, never the
-user's global Prefect home), applies our migrations, creates the work pool, deploys
-everything in ``prefect.yaml`` and starts a worker. Ctrl-C or SIGTERM stops every process
+user's global Prefect home), applies our migrations, plans the current and the next
+financial year where they are not planned, claims the server for this installation (see
+``installation_prefect``), creates the work pool, deploys everything in ``prefect.yaml``
+and starts a worker. Ctrl-C or SIGTERM stops every process
 it started within 10 seconds.
 
 This module drives Prefect through its command line and REST API in child processes; it
@@ -18,17 +20,22 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import httpx
 
 from qaframework.config import Settings
 from qaframework.errors import QAFrameworkError
+from qaframework.installation import Installation
+from qaframework.installation_prefect import start_deployment_run as start_deployment_run  # noqa: F401 - kept importable from here
+
+if TYPE_CHECKING:
+    from qaframework.framework import Framework
 
 WORK_POOL = "qaf-pool"
 LONDON = ZoneInfo("Europe/London")
@@ -180,8 +187,9 @@ def _port_free(host: str, port: int) -> bool:
 
 def up(settings: Settings, say: Callable[[str], None] = print) -> int:
     """Bring the system up and keep it running until Ctrl-C or SIGTERM."""
-    from qaframework.persistence.database import prepare
+    from qaframework.framework import load_framework
 
+    framework = load_framework(settings.framework_file)  # a broken file stops us before anything starts
     project_dir = settings.project_dir.resolve()
     paths = StackPaths.under(settings.data_dir)
     for folder in (paths.data_dir, paths.prefect_home, paths.logs):
@@ -213,7 +221,7 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
     log = open(paths.logs / "qaf-up.log", "ab")  # noqa: SIM115
     try:
         say(f"Preparing the database ({'QAF_DATABASE_URL' if settings.database_url else paths.data_dir / 'qaframework.db'})...")
-        prepare(settings.effective_database_url)
+        installation = prepare_installation(settings, framework, say)
         say(f"Starting the Prefect server on {ui_url(settings)} (home: {paths.prefect_home})...")
         server = children.start(
             "Prefect server",
@@ -222,6 +230,7 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
         )
         stopping = lambda: bool(stop_requested)  # noqa: E731
         _wait_healthy(api_url(settings), server, SERVER_START_TIMEOUT, stopping)
+        _claim(api_url(settings), installation, paths)
         say(f"Creating the work pool {WORK_POOL} and deploying prefect.yaml...")
         _run_step("creating the work pool", _prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"), env, project_dir, log, stopping)
         _run_step("deploying prefect.yaml", _prefect("--no-prompt", "deploy", "--all"), env, project_dir, log, stopping)
@@ -233,8 +242,8 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
         say(f"qaframework is up. Prefect UI: {ui_url(settings)}  (API: {api_url(settings)})")
         say(f"  Calendar feeds: {settings.feeds_local_url}/feeds/...  (issue one with: qaf feeds issue AGENCY)")
         say("  Deployments: plan-year (1 March), open-activities and check-deadlines (working-day mornings).")
-        say("  Next: open the UI, go to Deployments, and run plan-year for the year you want planned;")
-        say("        the compliance dashboard appears under Artifacts after check-deadlines runs.")
+        say("  Next: open the UI; the compliance dashboard appears under Artifacts after check-deadlines runs.")
+        say(f"  Other folders: export QAF_DATA_DIR={paths.data_dir} to use this installation from anywhere.")
         say(f"  Logs: {paths.logs}.  Status: qaf status.  Stop: Ctrl-C.")
 
         while not stop_requested:
@@ -257,6 +266,35 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> int:
             signal.signal(sig, handler)
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
+
+
+def prepare_installation(settings: Settings, framework: "Framework", say: Callable[[str], None], today: date | None = None) -> Installation:
+    """Create or upgrade the database, record the installation, and plan the current and
+    the next financial year (as of ``today``, default London's today) where they are not
+    planned. Idempotent: a second ``qaf up`` plans nothing."""
+    from qaframework.clock import today_in
+    from qaframework.installation import ensure_installation
+    from qaframework.persistence.database import prepare, transaction
+    from qaframework.planned_years import plan_unplanned_years
+
+    prepare(settings.effective_database_url)
+    installation = ensure_installation(settings.data_dir)
+    today = today or today_in(framework.document.partnership.timezone)
+    with transaction(settings.effective_database_url) as session:
+        planned = plan_unplanned_years(session=session, framework=framework, today=today, actor="qaf-up")
+    say("Calendar: " + "; ".join(year.describe() for year in planned) + ".")
+    return installation
+
+
+def _claim(api: str, installation: Installation, paths: StackPaths) -> None:
+    from qaframework.installation import record_prefect_api
+    from qaframework.installation_prefect import claim_server
+
+    try:
+        claim_server(api, installation, take_over=True)
+    except httpx.HTTPError as exc:
+        raise StackError(f"could not mark the Prefect server at {api} as this installation's: {exc}") from None
+    record_prefect_api(paths.data_dir, api)
 
 
 def read_state(paths: StackPaths) -> dict[str, object]:
@@ -311,18 +349,3 @@ def status(settings: Settings, say: Callable[[str], None] = print) -> int:
     if not runs:
         say("    none")
     return 0
-
-
-def start_deployment_run(settings: Settings, deployment: str, parameters: dict[str, object]) -> str | None:
-    """Create a run of a deployment through the Prefect REST API; None if no server answers."""
-    api = str(read_state(StackPaths.under(settings.data_dir)).get("api") or api_url(settings))
-    try:
-        found = httpx.get(f"{api}/deployments/name/{deployment}", timeout=10)
-        if found.status_code == 404:
-            raise StackError(f"the Prefect server at {api} has no deployment {deployment}: run qaf up to deploy prefect.yaml")
-        found.raise_for_status()
-        run = httpx.post(f"{api}/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters}, timeout=10)
-        run.raise_for_status()
-    except httpx.TransportError:
-        return None
-    return str(run.json()["id"])

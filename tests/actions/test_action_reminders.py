@@ -23,7 +23,7 @@ OPENED, DUE = date(2027, 6, 1), date(2027, 6, 30)
 
 
 def _text(message) -> str:  # type: ignore[no-untyped-def]
-    return message.get_payload()[0].get_payload(decode=True).decode()
+    return next(p for p in message.walk() if p.get_content_type() == "text/plain" and not p.get_filename()).get_payload(decode=True).decode()
 
 
 def test_an_overdue_action_is_reminded_and_escalated_like_a_return(planned: str, partnership: Framework, smtp: SmtpServer) -> None:

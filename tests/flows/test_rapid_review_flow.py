@@ -55,6 +55,23 @@ def answer(run_id: UUID, stage_key: str, values: dict[str, object]) -> None:
     resume_flow_run(run_id, run_input=values)
 
 
+def _schema(run_id: UUID, stage_key: str) -> dict:  # type: ignore[type-arg]
+    """The stage form's JSON schema as Prefect stores it for the UI."""
+    import json
+
+    wait_for(run_id, {"PAUSED"})
+    deadline = time.monotonic() + 60
+    with _client() as client:
+        while time.monotonic() < deadline:
+            found = [i for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())
+                     if i.key.endswith(f"-{stage_key}-schema")]
+            if found:
+                value = found[0].value
+                return json.loads(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+            time.sleep(0.3)
+    raise AssertionError(f"no input schema for {stage_key}")
+
+
 def _reference(run_id: UUID, database_url: str) -> str:
     from qaframework.persistence.database import prepare
 
@@ -76,6 +93,12 @@ def test_the_whole_chain_with_forms_and_nothing_private_in_prefect(served: None,
 
     run = run_deployment("rapid-review/rapid-review", parameters={"aware": "2027-03-24", "notified": "2027-03-25"}, timeout=0)
     reference = _reference(run.id, qaf_database)
+    # The run is named after the case and the stage it waits for; the stage's form has
+    # the stage as its only choice, already chosen.
+    schema = _schema(run.id, "rapid-review")
+    assert (schema["properties"]["stage"]["enum"], schema["properties"]["stage"]["default"]) == (["rapid-review"], "rapid-review")
+    with _client() as client:
+        assert client.read_flow_run(run.id).name == f"case-{reference}-rapid-review"
     with transaction(qaf_database) as session:
         session.execute(update(ReviewCase).where(ReviewCase.reference == reference).values(private_notes=CANARY))
     answer(run.id, "rapid-review", {"stage": "rapid-review", "done_on": "2027-04-13"})
@@ -83,6 +106,7 @@ def test_the_whole_chain_with_forms_and_nothing_private_in_prefect(served: None,
     answer(run.id, "decision", {"stage": "decision", "decision": "no-review", "decided_on": "2027-04-14", "rationale": f"Criteria not met. {CANARY}"})
     finished = wait_for(run.id, {"COMPLETED", "FAILED", "CRASHED"})
     assert finished.state.type.value == "COMPLETED"
+    assert finished.name == f"case-{reference}-complete"
 
     from qaframework.framework import load_framework
     from qaframework.persistence.cases import case_view
@@ -123,7 +147,7 @@ def test_a_case_resumes_from_the_database_after_its_run_is_gone(served: None, qa
     wait_for(first.id, {"PAUSED"})
     with _client() as client:
         client.delete_flow_run(first.id)
-    second = run_deployment("rapid-review/rapid-review", parameters={"reference": reference}, timeout=0)
+    second = run_deployment("rapid-review/rapid-review", parameters={"reference": reference, "aware": "2027-12-21"}, timeout=0)
     # It stands at the Executive's sign-off: the form waiting is that one.
     wait_for(second.id, {"PAUSED"})
     answer(second.id, "executive-sign-off", {"stage": "executive-sign-off", "signed_off_on": "2028-01-18", "signed_by": "Independent Scrutineer"})

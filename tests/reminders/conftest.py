@@ -88,15 +88,16 @@ def morning(day: date) -> datetime:
     return datetime.combine(day, time(8, 0), tzinfo=LONDON).astimezone(timezone.utc)
 
 
-def run_day(url: str, framework: Framework, day: date, since: date | None, port: int) -> DeliveryReport:
-    """One working-day morning, as the flows do it: open, mark overdue, queue, send."""
+def run_day(url: str, framework: Framework, day: date, since: date | None, port: int, writer: EmailWriter | None = None) -> DeliveryReport:
+    """One working-day morning, as the flows do it: open, mark overdue, queue, send
+    (with ``writer``, or one with the default settings)."""
     with transaction(url) as session:
         open_started_tasks(session=session, on=day, actor="test")
         mark_overdue_tasks(session=session, on=day, actor="test")
         queue_reminders(session=session, framework=framework, since=since, today=day)
     with transaction(url) as session:
         assemble_digests(session=session, today=day, domain="sscp.qaframework")
-    writer = EmailWriter(framework, None, "http://127.0.0.1:4200")
+    writer = writer or EmailWriter(framework, None, "http://127.0.0.1:4200")
     transport = SmtpTransport("127.0.0.1", port, security="none", timeout=5)
     return deliver_pending(url, writer, transport, clock=lambda: morning(day))
 

@@ -307,9 +307,10 @@ def _not_utf8(data: bytes) -> list[tuple[str, str]]:
 
 CASES = [
     # The file's make-up: sheets, sections and columns.
-    Case("xlsx-sheet-renamed", "case-audit.xlsx", [("", 'has no sheet named "Grades" (4 others): use the template')],
+    # The workbook's sheets: About, the tables, and the hidden Lists of its drop-downs.
+    Case("xlsx-sheet-renamed", "case-audit.xlsx", [("", 'has no sheet named "Grades" (5 others): use the template')],
          edit=lambda book: setattr(book["Grades"], "title", "Grade")),
-    Case("xlsx-about-sheet-missing", "s11.xlsx", [("", 'has no sheet named "About" (2 others)')],
+    Case("xlsx-about-sheet-missing", "s11.xlsx", [("", 'has no sheet named "About" (3 others)')],
          edit=lambda book: book.remove(book["About"]), matched=False),
     Case("csv-section-missing", "dataset.csv", [("", 'has no section named "Values" (2 others)')],
          edit=lambda lines: lines.__setitem__(11, ["[Value]"])),

@@ -30,6 +30,9 @@ def qaf(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.setenv("QAF_DATA_DIR", str(tmp_path / ".qaf"))
     monkeypatch.delenv("QAF_FRAMEWORK_FILE", raising=False)
     monkeypatch.chdir(tmp_path)
+    # An installation exists: reads never create a database (#16), so start one here.
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(list(args))

@@ -10,7 +10,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -85,6 +87,18 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         assert any(f"Prefect UI: http://127.0.0.1:{port}" in line for line in output)
         assert httpx.get(f"{api}/health", timeout=10).status_code == 200
         assert (data / "prefect").is_dir(), "the Prefect server lives under the data folder"
+        # The current financial year and the next are planned before anyone runs plan-year.
+        today = datetime.now(ZoneInfo("Europe/London")).date()
+        current = today.year if today.month >= 4 else today.year - 1
+        assert any(line.startswith("Calendar: ") and f"{current}/{(current + 1) % 100:02d}" in line for line in output), output
+        with sqlite3.connect(data / "qaframework.db") as db:
+            years = dict(db.execute("select financial_year, count(*) from occurrence group by financial_year").fetchall())
+        assert set(years) == {current, current + 1} and all(years.values()), years
+        # The server is marked as this installation's, and its address recorded in the data folder.
+        record = json.loads((data / "installation.json").read_text())
+        assert record["prefect_api_url"] == api
+        owner = api_call("GET", f"{api}/variables/name/qaf_installation")["value"]
+        assert owner == {"id": record["id"], "data_dir": str(data.resolve())}
 
         second = subprocess.run([QAF, "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
@@ -93,7 +107,9 @@ def test_qaf_up_serves_runs_a_deployment_and_stops_on_sigterm(tmp_path: Path) ->
         status = subprocess.run([QAF, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Prefect server: healthy" in status.stdout
-        assert "check-deadlines, complete-task, evaluate-action, open-activities, plan-year, rapid-review, record-findings" in status.stdout
+        listed = next(line for line in status.stdout.splitlines() if line.strip().startswith("Deployments: "))
+        deployed = set(listed.split(": ", 1)[1].split(", "))
+        assert {"check-deadlines", "complete-task", "evaluate-action", "open-activities", "plan-year", "rapid-review", "record-findings"} <= deployed, listed
 
         deployment = api_call("GET", f"{api}/deployments/name/plan-year/plan-year")
         run = api_call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"financial_year": "2027"}})

@@ -18,6 +18,8 @@ from qaframework.errors import FrameworkFileError
 from qaframework.framework.return_types import RETURN_KINDS, ReturnType
 from qaframework.framework.yaml_reader import read_yaml
 from qaframework.framework.adoption_checks import check_adoption, check_statutory_clocks
+from qaframework.framework.exception_rules import check_exception_rules
+from qaframework.framework.yearly_report import check_yearly_report
 from qaframework.framework.model import Activity, Agency, Body, DeadlineRule, FrameworkDocument, ReminderPolicy, Roster
 from qaframework.framework.review_chain import ReviewChain
 from qaframework.framework.roles import RoleName
@@ -188,6 +190,9 @@ def _cross_check(path: Path, doc: FrameworkDocument, roster: Roster) -> None:
         if activity.due.rule == "deadline-rule" and activity.due.name not in doc.deadline_rules:
             raise FrameworkFileError(file, f"activities.{key}.due.name", f"{activity.due.name!r} is not a deadline rule: expected one of {', '.join(sorted(doc.deadline_rules))}")
     _cross_check_returns(file, doc, agency_keys | agency_types)
+    measures = {k: m.alert is not None for rt in doc.returns.values() if rt.kind == "dataset" for k, m in rt.measures.items()}
+    check_exception_rules(file, doc.exception_reporting, set(doc.risk_matrix.bands), measures)
+    check_yearly_report(file, doc)
     check_adoption(file, doc)
 
 

@@ -21,10 +21,12 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 
 from qaframework.framework.base import Key, Strict
 from qaframework.untrusted import EMAIL_MAX_LENGTH, EMAIL_PATTERN, excerpt
+from qaframework.framework.exception_rules import ExceptionReporting
 from qaframework.framework.learning import DEFAULT_THEMES, RiskMatrix
 from qaframework.framework.return_types import ReturnType
 from qaframework.framework.review_chain import ReviewChain
 from qaframework.framework.roles import Roles
+from qaframework.framework.yearly_report import YearlyReportSettings
 
 #: How many occurrences a year each cadence has; None means "any number" or "not planned".
 CADENCE_COUNTS: dict[str, int | None] = {
@@ -124,6 +126,11 @@ class Body(Strict):
     meetings: MeetingPattern | None = None
     #: Papers for a meeting are due this many working days before it (shown in feeds).
     papers_due_working_days: int = Field(default=5, ge=0, le=30)
+    #: Its exception reports are numbered PREFIX + year + "/" + number (QP27/02); the
+    #: default is the initials of its key.
+    paper_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{1,6}$")
+    #: The agenda's opening items, before those drawn from the record.
+    standing_items: list[str] = Field(default_factory=lambda: ["Welcome, introductions and apologies", "Minutes of the previous meeting"])
 
 
 class ReminderPolicy(Strict):
@@ -389,4 +396,6 @@ class FrameworkDocument(Strict):
     themes: dict[Key, str] = Field(default_factory=lambda: dict(DEFAULT_THEMES), min_length=1)
     #: How risks are rated and when they go to the top body (default: seed 003, Appendix A).
     risk_matrix: RiskMatrix = RiskMatrix()
-
+    #: What the bodies reporting by exception send up, and when it is prepared.
+    exception_reporting: ExceptionReporting = ExceptionReporting()
+    yearly_report: YearlyReportSettings | None = None

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from qaframework.framework.base import Key, Strict
 
-RoleName = Literal["business_unit", "top_body", "independent_scrutiny", "review_oversight", "action_evaluation"]
-ROLE_NAMES: tuple[str, ...] = ("business_unit", "top_body", "independent_scrutiny", "review_oversight", "action_evaluation")
+RoleName = Literal["business_unit", "top_body", "independent_scrutiny", "review_oversight", "action_evaluation", "data_dashboard"]
+ROLE_NAMES: tuple[str, ...] = ("business_unit", "top_body", "independent_scrutiny", "review_oversight", "action_evaluation", "data_dashboard")
 
 
 class Roles(Strict):
@@ -26,3 +26,4 @@ class Roles(Strict):
     independent_scrutiny: Key = Field(description="The independent scrutineer: signs off CSPRs and the yearly report")
     review_oversight: Key = Field(description="The body that oversees rapid reviews, CSPRs and thematic reviews (a learning and improvement subgroup)")
     action_evaluation: Key = Field(description="Evaluates done actions: did they make a difference (evidenced, partly, not evidenced)")
+    data_dashboard: Key = Field(description="Receives the data dashboard in its meeting papers: the dataset's latest values and the returns received, late and missing")

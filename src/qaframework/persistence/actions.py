@@ -179,10 +179,11 @@ def _added_on(session: Session, action: ImprovementAction) -> date | None:
 def create_action(
     *, session: Session, framework: Framework, what: str, owner: str, due: date, on: date, activity: str, actor: str,
     finding_id: int | None = None, case_reference: str | None = None, submission_id: int | None = None,
-    source_key: str | None = None,
+    source_key: str | None = None, agreed_at_occurrence_id: int | None = None,
 ) -> ImprovementAction:
     """Write the action, its occurrence and its owner's task (open at once). The text
-    is already checked. Numbered in the financial year of ``on``."""
+    is already checked. Numbered in the financial year of ``on``. ``agreed_at_occurrence_id``
+    is the meeting at which it was agreed, if it was (``qaf meetings record``)."""
     owner_kind = owner_kind_of(framework, owner)
     fy = FinancialYear.containing(on).start_year
     now = utc_now()
@@ -191,7 +192,7 @@ def create_action(
         return ImprovementAction(
             reference=reference, financial_year=fy, number=number, finding_id=finding_id, case_reference=case_reference,
             submission_id=submission_id, source_key=source_key, what=what, owner_kind=owner_kind, owner_key=owner,
-            due=due, status="open", actor=actor[:120],
+            due=due, status="open", actor=actor[:120], agreed_at_occurrence_id=agreed_at_occurrence_id,
         )
 
     action = insert_numbered(session=session, model=ImprovementAction, prefix="A", financial_year=fy, lock_key=ACTION_LOCK, build=build)
@@ -208,7 +209,8 @@ def create_action(
     action.task_id = task.id
     session.add(action)
     session.flush()
-    source = "finding" if finding_id else "case" if case_reference else "return" if submission_id else "none"
+    source = ("finding" if finding_id else "case" if case_reference else "return" if submission_id
+              else "meeting" if agreed_at_occurrence_id else "none")
     audit(session=session, actor=actor, action="action-added", subject=action.reference, detail={
         "owner": owner, "due": due.isoformat(), "source": source, "activity": activity, "task": f"action/{action.reference}/{owner}",
         **({"case": case_reference} if case_reference else {}), **({"submission": submission_id} if submission_id else {}),

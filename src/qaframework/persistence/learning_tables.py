@@ -46,6 +46,21 @@ class MeetingAttendance(SQLModel, table=True):
     agency_key: str = Field(max_length=64)
 
 
+class MeetingDecision(SQLModel, table=True):
+    """A decision recorded for a held meeting, numbered within it (1, 2, ...). A decision
+    is known within its meeting by its text: recording the same text again adds nothing."""
+
+    __tablename__ = "meeting_decision"
+    __table_args__ = (UniqueConstraint("occurrence_id", "number", name="uq_meeting_decision_number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    number: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=120)
+    created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+
+
 class Finding(SQLModel, table=True):
     """What an activity (or a review case, by reference) learned.
 
@@ -147,6 +162,8 @@ class ImprovementAction(SQLModel, table=True):
     actor: str = Field(max_length=120)
     created_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
     updated_at: datetime = _timestamp(default_factory=utc_now)  # type: ignore[assignment]
+    #: The meeting (its occurrence) at which the action was agreed, if it was agreed at one.
+    agreed_at_occurrence_id: Optional[int] = Field(default=None, foreign_key="occurrence.id", index=True)
 
 
 class ActionEvaluation(SQLModel, table=True):

@@ -12,6 +12,13 @@ recorded as attending (duplicates are ignored), and cancelling it again changes 
 Held on another day, held after it was cancelled, or cancelled after it was held: refused.
 Tasks a meeting occurrence carries (the plan writes none today: a meeting is an event,
 not work owed) are closed as done when it is held and cancelled when it is.
+
+``record_meeting`` records the whole of a meeting at once (``qaf meetings record`` and
+the ``record-meeting`` form): held (with the agencies present, the decisions and the
+actions agreed, which become improvement actions with an owner and a due date) or
+cancelled. Everything given is checked before anything is written; recording it again
+adds only what is new (see ``persistence/meeting_minutes.py`` for how a decision and an
+action are known).
 """
 
 from __future__ import annotations
@@ -24,21 +31,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from qaframework.errors import QAFrameworkError, excerpt
+from qaframework.errors import excerpt
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.persistence.completion import UNFINISHED
+from qaframework.persistence.actions import ActionError, owner_kind_of
 from qaframework.persistence.finding_routes import unplace_meeting
 from qaframework.persistence.learning_tables import MeetingAttendance, MeetingRecord
+# MeetingError, AgreedAction, AgreedActionLine, agreed_at and decisions_of are used from here too.
+from qaframework.persistence.meeting_errors import MeetingError, MeetingRecordError  # noqa: F401
+from qaframework.persistence.meeting_minutes import (  # noqa: F401
+    AgreedAction, AgreedActionLine, add_agreed_actions, add_decisions, agreed_at, checked_minute, counts_of, decisions_of,
+)
 from qaframework.persistence.repository import audit, insert_ignoring_duplicates
 from qaframework.persistence.tables import Occurrence, Task, utc_now
 
 #: How far either side of a day a meeting is looked for, to name the nearest ones.
 _NEAR = timedelta(days=92)
-
-
-class MeetingError(QAFrameworkError):
-    """A meeting cannot be found or recorded as asked; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +62,15 @@ class MeetingLine:
     status: str  # planned | held | cancelled
     held_on: date | None
     attended: tuple[str, ...]
+    decisions: int = 0  # recorded
+    actions: int = 0  # agreed at it
 
     def as_json(self) -> dict[str, object]:
         return {"meeting": self.key, "body": self.body, "title": self.title, "day": self.day.isoformat(),
                 "starts_at": self.starts_at.isoformat() if self.starts_at else None, "status": self.status,
                 "held_on": self.held_on.isoformat() if self.held_on else None,
-                "attendance": len(self.attended), "attended": list(self.attended)}
+                "attendance": len(self.attended), "attended": list(self.attended),
+                "decisions": self.decisions, "actions": self.actions}
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,11 @@ def _attendees(session: Session, occurrence_id: int) -> list[str]:
     return list(session.execute(
         select(MeetingAttendance.agency_key).where(MeetingAttendance.occurrence_id == occurrence_id).order_by(MeetingAttendance.agency_key)
     ).scalars())
+
+
+def present_at(*, session: Session, occurrence_id: int) -> list[str]:
+    """The agencies recorded as present at the meeting, by key."""
+    return _attendees(session, occurrence_id)
 
 
 def _checked_agencies(framework: Framework, attended: Iterable[str]) -> list[str]:
@@ -213,7 +230,9 @@ def meeting_lines(*, session: Session, financial_year: int, zone: str = "UTC") -
         .order_by(MeetingAttendance.agency_key)
     ).all():
         attendees.setdefault(occurrence_id, []).append(agency)
-    return [MeetingLine(o.key, o.activity, o.title, o.window_start, o.starts_at.astimezone(tz) if o.starts_at else None, status or "planned", held_on, tuple(attendees.get(o.id, [])))
+    minutes = counts_of(session=session, occurrence_ids=[o.id for o, _, _ in rows])
+    return [MeetingLine(o.key, o.activity, o.title, o.window_start, o.starts_at.astimezone(tz) if o.starts_at else None, status or "planned", held_on, tuple(attendees.get(o.id, [])),
+                        *minutes.get(o.id, (0, 0)))
             for o, status, held_on in rows]
 
 
@@ -235,3 +254,98 @@ def attendance(*, session: Session, framework: Framework, financial_year: int) -
         result[key] = (sum(1 for oid in expected if (oid, key) in present), len(expected))
     return result
 
+
+
+@dataclass(frozen=True)
+class MeetingRecorded(MeetingOutcome):
+    """What ``record_meeting`` did: the meeting held (``added`` the agencies newly
+    recorded as present) or cancelled, the decisions newly recorded (their numbers) and
+    the actions newly agreed (their references), and how many of each it has in all."""
+
+    decisions_added: tuple[int, ...] = ()
+    actions_added: tuple[str, ...] = ()
+    decisions: int = 0
+    actions: int = 0
+    occurrence_id: int = 0  # the meeting's occurrence (for agreed_at and decisions_of)
+
+    @property
+    def changed(self) -> bool:
+        return self.recorded or bool(self.added or self.decisions_added or self.actions_added)
+
+
+def _present(framework: Framework, attended: Iterable[str]) -> list[str]:
+    keys: list[str] = []
+    for key in (str(a).strip() for a in attended):
+        if key not in framework.agencies:
+            raise MeetingRecordError("attended", f"{excerpt(key)} is not an agency of the roster: expected agency keys from {', '.join(framework.agencies)}")
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _checked_action(framework: Framework, agreed: AgreedAction, item: int) -> AgreedAction:
+    what = checked_minute(agreed.what, "actions", item)
+    try:
+        owner_kind_of(framework, str(agreed.owner).strip())
+    except ActionError as exc:
+        raise MeetingRecordError("actions", str(exc), item=item) from None
+    if not isinstance(agreed.due, date):
+        raise MeetingRecordError("actions", "has no due date: give the day it is due, YYYY-MM-DD", item=item)
+    return AgreedAction(what, str(agreed.owner).strip(), agreed.due)
+
+
+def record_meeting(
+    *, session: Session, framework: Framework, body: str, meeting_day: date, held: bool, today: date, actor: str,
+    held_on: date | None = None, attended: Iterable[str] = (), decisions: Iterable[str] = (), actions: Iterable[AgreedAction] = (),
+) -> MeetingRecorded:
+    """Record the body's meeting planned on (or in the month of) ``meeting_day``: held on
+    ``held_on`` (default its planned day; not after ``today``) with the agencies present
+    (roster keys), its decisions and the actions agreed (each due on or after the day it
+    was held), or cancelled (with none of those). Everything is checked before anything is
+    written (MeetingRecordError names the field); recording it again adds only what is new.
+    A meeting recorded held cannot be recorded cancelled, nor held on another day, and one
+    recorded cancelled cannot be recorded held."""
+    present = _present(framework, attended)
+    texts = [checked_minute(text, "decisions", item) for item, text in enumerate(decisions, 1)]
+    agreed = [_checked_action(framework, a, item) for item, a in enumerate(actions, 1)]
+    if not held:
+        if held_on is not None:
+            raise MeetingRecordError("held_on", "a cancelled meeting was not held: leave the day out, or record it held")
+        for field, given in (("attended", present), ("decisions", texts), ("actions", agreed)):
+            if given:
+                raise MeetingRecordError(field, "a cancelled meeting has no attendance, decisions or actions: leave them out, or record it held")
+    try:
+        meeting = find_meeting(session=session, framework=framework, body=body, day=meeting_day)
+    except MeetingError as exc:
+        raise MeetingRecordError("meeting" if body in meeting_bodies(framework) else "body", str(exc)) from None
+    assert meeting.id is not None
+    planned = meeting.window_start
+    day = held_on or planned
+    if held and day > today:
+        raise MeetingRecordError("held_on", f"{day.isoformat()} is in the future (today is {today.isoformat()}): record a meeting once it is held")
+    for item, a in enumerate(agreed, 1):
+        if held and a.due < day:
+            raise MeetingRecordError("actions", f"is due on {a.due.isoformat()}, before the meeting ({day.isoformat()}): give a due date on or after it", item=item)
+    existing = _record(session, meeting.id)
+    if existing is not None and existing.status == "cancelled" and held:
+        raise MeetingRecordError("held", f"the {body} meeting of {planned.isoformat()} was recorded as cancelled: it cannot be recorded as held")
+    if existing is not None and existing.status == "held":
+        if not held:
+            raise MeetingRecordError("held", f"the {body} meeting of {planned.isoformat()} was recorded as held on {existing.held_on}: it cannot be cancelled")
+        if existing.held_on != day:
+            raise MeetingRecordError("held_on", f"the {body} meeting of {planned.isoformat()} was recorded as held on {existing.held_on}: give that day")
+    try:
+        if held:
+            outcome = record_held(session=session, framework=framework, body=body, held_on=day, attended=present, today=today, actor=actor,
+                                  meeting_day=planned)
+        else:
+            outcome = record_cancelled(session=session, framework=framework, body=body, meeting_day=planned, actor=actor)
+    except MeetingError as exc:  # recorded otherwise meanwhile, by a run at the same moment
+        raise MeetingRecordError("held", str(exc)) from None
+    # Held locked until the transaction ends, so two records of one meeting at once add each decision and action once.
+    session.execute(select(MeetingRecord).where(MeetingRecord.occurrence_id == meeting.id).with_for_update()).scalar_one()
+    numbers = add_decisions(session=session, meeting=meeting, decisions=texts, actor=actor)
+    references = add_agreed_actions(session=session, framework=framework, meeting=meeting, actions=agreed, on=day, actor=actor)
+    counts = counts_of(session=session, occurrence_ids=[meeting.id]).get(meeting.id, (0, 0))
+    return MeetingRecorded(outcome.key, outcome.body, outcome.day, outcome.status, outcome.held_on, outcome.added, outcome.attendance,
+                           outcome.recorded, numbers, references, *counts, meeting.id)

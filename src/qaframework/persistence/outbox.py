@@ -16,15 +16,16 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session
 
 from qaframework.deadlines import working_day_calendar
 from qaframework.framework import Framework
+from qaframework.framework.model import ReminderPolicy
 from qaframework.persistence.repository import insert_ignoring_duplicates
 from qaframework.persistence.tables import EmailMessage, Occurrence, Reminder, Task, utc_now
 from qaframework.reminders.policy import ESCALATION, escalation_date, reminder_stages
@@ -45,34 +46,65 @@ def recipient_of(framework: Framework, kind: str, key: str) -> str | None:
     return body.email if body else None
 
 
+def _may_fall_between(policy: ReminderPolicy, due: date, first: date, last: date) -> bool:
+    """Whether any stage after opening, or the escalation, of a task due on ``due`` can
+    fall between ``first`` and ``last``: n working days never span more than 2n + 14
+    calendar days (weekends, Christmas and Easter included), so a task whose every stage
+    lies outside is passed over without working out its calendar.
+
+    >>> policy = ReminderPolicy()  # 10 working days before to 65 after, at most
+    >>> _may_fall_between(policy, date(2027, 6, 30), date(2027, 5, 11), date(2027, 5, 11))
+    False
+    >>> _may_fall_between(policy, date(2027, 5, 25), date(2027, 5, 11), date(2027, 5, 11))
+    True
+    """
+    before = max(policy.before_due, default=0)
+    after = max([*policy.after_due, policy.escalate_after, 1]) + policy.repeat_every * (policy.max_messages + len(policy.before_due) + 2)
+    return due - timedelta(days=2 * before + 14) <= last and due + timedelta(days=2 * after + 14) >= first
+
+
 def queue_reminders(*, session: Session, framework: Framework, since: date | None, today: date) -> int:
-    """Queue every reminder and escalation due by ``today`` that is not queued yet (a task
-    opened after yesterday's check still gets its "opened" reminder). Returns how many
-    rows were new. ``since`` (the last run) is kept for the record; the unique key
-    (task, stage, recipient) is what makes a repeated run add nothing."""
+    """Queue every reminder and escalation that fell due from ``since`` (the last run's
+    day, included) to ``today`` and is not queued yet; returns how many rows were new.
+
+    A task opened on or after ``since`` gets every stage up to today (one opened after
+    yesterday's check still gets its "opened" reminder); with no ``since`` (the first
+    run, or a run for an earlier day) every stage up to today counts. So the rows written
+    are the day's work, not every stage of every open task again. The unique key (task,
+    stage, recipient) is what makes a repeated or concurrent run add nothing.
+    """
     wd = working_day_calendar(framework)
     zone = ZoneInfo(framework.document.partnership.timezone)
-    first = date.min
+    first = since if since is not None and since <= today else date.min
     rows = session.execute(
-        select(Task, Occurrence.activity)
+        select(Task.id, Task.assignee_kind, Task.assignee_key, Task.due, Task.opened_on, Task.opened_at, Occurrence.activity)
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
         .where(Task.status.in_(ACTIVE), Task.due.is_not(None))  # type: ignore[attr-defined,union-attr]
     ).all()
+    # An occurrence's tasks share their activity, dates and so their reminder calendar:
+    # it is worked out once per occurrence in this call, not once per agency.
+    calendars: dict[tuple[str, date | None, date], tuple[list[tuple[str, date]], date, list[str]]] = {}
     new: list[dict[str, object]] = []
-    for task, activity_key in rows:
-        policy = framework.reminder_policy(activity_key)
-        recipient = recipient_of(framework, task.assignee_kind, task.assignee_key)
+    for task_id, kind, key, due, opened_on, opened_at, activity in rows:
+        opened_on = opened_on or _local_date(opened_at, zone)
+        lower = date.min if opened_on is not None and opened_on >= first else first
+        opened_now = opened_on is not None and lower <= opened_on <= today
+        if not opened_now and not _may_fall_between(framework.reminder_policy(activity), due, lower, today):
+            continue  # long overdue and all reminded, or not due for weeks: nothing today
+        calendar = calendars.get((activity, opened_on, due))
+        if calendar is None:
+            policy = framework.reminder_policy(activity)
+            chairs = [a for a in (recipient_of(framework, "body", body) for body in policy.escalate_to) if a]
+            calendar = calendars[(activity, opened_on, due)] = (reminder_stages(policy, opened_on, due, wd), escalation_date(policy, due, wd), chairs)
+        stages, escalate_on, chairs = calendar
+        recipient = recipient_of(framework, kind, key)
         if recipient:
-            opened_on = task.opened_on or _local_date(task.opened_at, zone)
-            for stage, day in reminder_stages(policy, opened_on, task.due, wd):
-                if first <= day <= today:
-                    new.append({"task_id": task.id, "stage": stage, "recipient": recipient, "due_on": day, "status": "pending"})
-        escalate_on = escalation_date(policy, task.due, wd)
-        if first <= escalate_on <= today and task.due < today:
-            for body in policy.escalate_to:
-                address = recipient_of(framework, "body", body)
-                if address:
-                    new.append({"task_id": task.id, "stage": ESCALATION, "recipient": address, "due_on": escalate_on, "status": "pending"})
+            for stage, day in stages:
+                if lower <= day <= today:
+                    new.append({"task_id": task_id, "stage": stage, "recipient": recipient, "due_on": day, "status": "pending"})
+        if lower <= escalate_on <= today and due < today:
+            for address in chairs:
+                new.append({"task_id": task_id, "stage": ESCALATION, "recipient": address, "due_on": escalate_on, "status": "pending"})
     return insert_ignoring_duplicates(session, Reminder, new, ["task_id", "stage", "recipient"])
 
 
@@ -97,51 +129,71 @@ def assemble_digests(*, session: Session, today: date, domain: str, now: datetim
     if stale_ids:
         session.execute(update(Reminder).where(Reminder.email_id.in_(stale_ids), Reminder.status == "pending").values(email_id=None))  # type: ignore[union-attr]
         session.execute(update(EmailMessage).where(EmailMessage.id.in_(stale_ids)).values(status="superseded"))  # type: ignore[union-attr]
-    gone = select(EmailMessage.id).where(EmailMessage.status.in_(("sent", "superseded", "failed")))  # type: ignore[attr-defined]
-    session.execute(update(Reminder).where(Reminder.status == "pending", Reminder.email_id.in_(gone)).values(email_id=None))  # type: ignore[union-attr]
+    # Driven from the few reminders still waiting (index on status, email_id), each
+    # checking its own email: not from the list of every email ever sent.
+    gone = select(EmailMessage.id).where(EmailMessage.id == Reminder.email_id, EmailMessage.status.in_(("sent", "superseded", "failed"))).exists()  # type: ignore[attr-defined]
+    session.execute(
+        update(Reminder).where(Reminder.status == "pending", Reminder.email_id.is_not(None), gone).values(email_id=None)  # type: ignore[union-attr]
+        .execution_options(synchronize_session=False)
+    )
 
+    # Plain columns, not Reminder objects: with thousands of reminders waiting (a mail
+    # server down for days), every UPDATE below would otherwise be checked against each
+    # object loaded in the session.
     pending = session.execute(
-        select(Reminder, Task.status)
+        select(Reminder.id, Reminder.recipient, Reminder.stage, Task.status)
         .join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
-        .where(Reminder.status == "pending", Reminder.email_id.is_(None), Reminder.due_on <= today)  # type: ignore[union-attr,operator]
+        .where(Reminder.email_id.is_(None), Reminder.status == "pending", Reminder.due_on <= today)  # type: ignore[union-attr,operator]
     ).all()
-    finished = [r.id for r, status in pending if status not in ACTIVE]
+    finished = [reminder_id for reminder_id, _, _, status in pending if status not in ACTIVE]
     if finished:  # submitted or cancelled since: nothing to remind anyone of
         session.execute(update(Reminder).where(Reminder.id.in_(finished)).values(status="skipped"))  # type: ignore[union-attr]
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for reminder, status in pending:
+    for reminder_id, recipient, stage, status in pending:
         if status in ACTIVE:
-            kind = "escalation" if reminder.stage == ESCALATION else "digest"
-            groups[(reminder.recipient, kind)].append(reminder.id)  # type: ignore[arg-type]
-    ready = 0
-    for (recipient, kind), ids in sorted(groups.items()):
-        email_id = open_email_of_the_day(session=session, recipient=recipient, kind=kind, today=today, domain=domain, now=now)
-        if email_id is None:
-            continue  # today's email has gone, or is being sent: these wait for the next one
-        session.execute(
-            update(Reminder).where(Reminder.id.in_(ids), Reminder.email_id.is_(None)).values(email_id=email_id)  # type: ignore[union-attr]
-        )
-        ready += 1
-    return ready
+            kind = "escalation" if stage == ESCALATION else "digest"
+            groups[(recipient, kind)].append(reminder_id)
+    emails = open_emails_of_the_day(session=session, wanted=sorted(groups), today=today, domain=domain, now=now)
+    # Today's email gone, or being sent: those reminders wait for the next one.
+    attach = [{"row_email": emails[group], "row_id": reminder_id} for group, ids in groups.items() if group in emails for reminder_id in ids]
+    if attach:  # one UPDATE, executed for every reminder
+        table = Reminder.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("row_id"), table.c.email_id.is_(None)).values(email_id=bindparam("row_email")), attach)
+    return len({group for group in groups if group in emails})
 
 
 def open_email_of_the_day(*, session: Session, recipient: str, kind: str, today: date, domain: str, now: datetime) -> int | None:
     """The id of today's email of ``kind`` for ``recipient``, created if need be, while it
     can still take more (pending and claimed by no sender); None once it has gone or is
     being sent."""
+    return open_emails_of_the_day(session=session, wanted=[(recipient, kind)], today=today, domain=domain, now=now).get((recipient, kind))
+
+
+def open_emails_of_the_day(*, session: Session, wanted: Sequence[tuple[str, str]], today: date, domain: str, now: datetime) -> dict[tuple[str, str], int]:
+    """Today's email of each (recipient, kind) in ``wanted``, created if need be, by id,
+    for those that can still take more (pending and claimed by no sender): one insert
+    and one read for all of them."""
+    if not wanted:
+        return {}
     insert_ignoring_duplicates(
         session, EmailMessage,
         [{"message_id": message_id_for(recipient, kind, today, domain), "recipient": recipient, "kind": kind,
-          "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()}],
+          "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()} for recipient, kind in wanted],
         ["recipient", "kind", "digest_date"],
     )
     unclaimed = or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now)  # type: ignore[union-attr,operator]
-    return session.execute(
-        select(EmailMessage.id).where(
-            EmailMessage.recipient == recipient, EmailMessage.kind == kind, EmailMessage.digest_date == today,
-            EmailMessage.status == "pending", unclaimed,
-        )
-    ).scalar_one_or_none()
+    found: dict[tuple[str, str], int] = {}
+    recipients = sorted({recipient for recipient, _ in wanted})
+    for start in range(0, len(recipients), 500):  # within every database's limit on bound values
+        rows = session.execute(
+            select(EmailMessage.recipient, EmailMessage.kind, EmailMessage.id).where(
+                EmailMessage.digest_date == today, EmailMessage.recipient.in_(recipients[start : start + 500]),  # type: ignore[attr-defined]
+                EmailMessage.status == "pending", unclaimed,
+            )
+        ).all()
+        found.update({(recipient, kind): email_id for recipient, kind, email_id in rows})
+    return {group: found[group] for group in wanted if group in found}
 
 
 #: After this many failed attempts an email is given up (status "failed", with its last

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -42,7 +42,9 @@ class PlanWriteResult:
 def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Sequence[dict], unique: Sequence[str]) -> int:
     """Insert rows, skipping any whose unique key already exists; return how many were new.
 
-    Rows go in batches, keeping each statement under SQLite's limit on bound values.
+    One statement compiled once and executed for all the rows (SQLAlchemy's
+    "insertmanyvalues" sends them in batches within the database's limits), rather than
+    one VALUES list per batch, whose compiling grew with the number of rows.
     """
     if not rows:
         return 0
@@ -52,14 +54,10 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Se
         raise NotImplementedError(f"qaframework supports SQLite and PostgreSQL, not {dialect}")
     table = model.__table__  # type: ignore[attr-defined]
     key_column = list(table.primary_key.columns)[0]
-    batch = max(1, 30_000 // max(len(rows[0]), 1) // 2)
-    inserted = 0
-    for start in range(0, len(rows), batch):
-        statement = insert(table).values(list(rows[start : start + batch])).on_conflict_do_nothing(index_elements=list(unique))
-        # RETURNING names the rows actually inserted; rowcount is unreliable for
-        # multi-row inserts on some drivers (psycopg reports -1).
-        inserted += len(session.execute(statement.returning(key_column)).all())
-    return inserted
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(key_column)
+    # RETURNING names the rows actually inserted; rowcount is unreliable for
+    # multi-row inserts on some drivers (psycopg reports -1).
+    return len(session.execute(statement, list(rows)).all())
 
 
 def audit(*, session: Session, actor: str, action: str, subject: str, detail: dict | None = None) -> None:
@@ -86,14 +84,21 @@ def sync_directory(*, session: Session, framework: Framework) -> None:
     for model, rows in ((Agency, agencies), (Body, bodies)):
         insert_ignoring_duplicates(session, model, rows, ["key"])
         table = model.__table__  # type: ignore[attr-defined]
-        for row in rows:
-            session.execute(update(table).where(table.c.key == row["key"]).values(**row))
+        if rows:  # one UPDATE, compiled once and executed for every row
+            columns = [c for c in rows[0] if c != "key"]
+            statement = update(table).where(table.c.key == bindparam("row_key")).values({c: bindparam(f"row_{c}") for c in columns})
+            session.connection().execute(statement, [{f"row_{c}": v for c, v in row.items()} for row in rows])
     # An agency taken off the roster owes nothing more: its unfinished tasks are cancelled.
+    # The agencies table keeps every agency ever on the roster, so the few that left are
+    # found there and their tasks by the assignee index (not by scanning every task).
+    left = list(session.execute(select(Agency.key).where(Agency.key.not_in(list(framework.agencies)))).scalars())  # type: ignore[attr-defined]
+    if not left:
+        return
     departed = session.execute(
         update(Task)
         .where(
             Task.assignee_kind == "agency",  # type: ignore[arg-type]
-            Task.assignee_key.not_in(list(framework.agencies)),  # type: ignore[attr-defined]
+            Task.assignee_key.in_(left),  # type: ignore[attr-defined]
             Task.status.in_(("planned", "open", "overdue")),  # type: ignore[attr-defined]
         )
         .values(status="cancelled", updated_at=now)

@@ -1,7 +1,10 @@
 """Sending the outbox: each email claimed, sent and marked in its own transactions.
 
-Digests and escalations are written from their reminders; a rejection notice from the
-rejected returns it carries (``qaframework.persistence.return_notices``).
+Digests and escalations are written from their reminders (a digest with the pre-filled
+template of each return it reminds of attached); a rejection notice from the
+rejected returns it carries (``qaframework.persistence.return_notices``); a papers notice
+from the papers it tells of, their PDFs attached from the data folder
+(``qaframework.persistence.papers``).
 
 See ``qaframework.persistence.outbox`` for why a claim (a lease) is committed before
 sending and the email marked sent straight after: that leaves only the moment between
@@ -17,14 +20,17 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from email.message import EmailMessage as Message
 
 from sqlmodel import Session
 
 from qaframework.persistence.database import make_engine, session_scope
 from qaframework.persistence.outbox import claim_next, digest_data, mark_failed, mark_sent
+from qaframework.persistence.papers import is_papers_notice, mark_papers_notice_sent, papers_notice_data
 from qaframework.persistence.return_notices import RejectionNotice, is_rejection_notice, mark_notice_sent, rejection_notice_data
 from qaframework.persistence.tables import utc_now
+from qaframework.reminders.attachments import return_tasks
 from qaframework.reminders.emails import EmailWriter, who_is
 from qaframework.reminders.transport import Transport
 
@@ -51,6 +57,7 @@ def deliver_pending(
     clock: Callable[[], datetime] = utc_now,
     lease: timedelta = timedelta(minutes=10),
     limit: int = 1000,
+    data_dir: Path = Path(".qaf"),
 ) -> DeliveryReport:
     """Send every unsent email (up to ``limit``); stop at the first unreachable server.
 
@@ -59,12 +66,12 @@ def deliver_pending(
     """
     engine = make_engine(database_url)
     try:
-        return _deliver(engine, writer, transport, feed_url_for, clock, lease, limit)
+        return _deliver(engine, writer, transport, feed_url_for, clock, lease, limit, data_dir)
     finally:
         engine.dispose()
 
 
-def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> DeliveryReport:  # type: ignore[no-untyped-def]
+def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit, data_dir) -> DeliveryReport:  # type: ignore[no-untyped-def]
     report = DeliveryReport()
     tried: list[int] = []
     for _ in range(limit):
@@ -74,7 +81,7 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> De
             break
         email_id, token = claim
         tried.append(email_id)
-        message, record_sent = _outgoing(engine, email_id, token, writer, feed_url_for, clock)
+        message, record_sent = _outgoing(engine, email_id, token, writer, feed_url_for, clock, data_dir)
         if message is None:  # everything in it was finished or dealt with since: nothing to say
             with session_scope(engine) as session:
                 record_sent(session)
@@ -95,10 +102,15 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit) -> De
     return report
 
 
-def _outgoing(engine, email_id, token, writer, feed_url_for, clock) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
+def _outgoing(engine, email_id, token, writer, feed_url_for, clock, data_dir) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
     """The message for a claimed email (None when nothing in it is left to say), and how
     to record that it went: a digest marks its reminders sent, a rejection notice the
-    rejected returns it told of."""
+    rejected returns it told of, a papers notice its papers."""
+    with session_scope(engine) as session:
+        papers = papers_notice_data(session=session, email_id=email_id) if is_papers_notice(session=session, email_id=email_id) else None
+    if papers is not None:
+        message = writer.compose_papers(papers, data_dir, clock()) if papers.papers else None
+        return message, lambda session: mark_papers_notice_sent(session=session, email_id=email_id, lease=token, now=clock())
     with session_scope(engine) as session:
         notice = is_rejection_notice(session=session, email_id=email_id)
         data = rejection_notice_data(session=session, email_id=email_id, zone=writer.zone) if notice else digest_data(session=session, email_id=email_id)
@@ -111,4 +123,8 @@ def _outgoing(engine, email_id, token, writer, feed_url_for, clock) -> tuple[Mes
     if not data.lines:
         return None, record
     recipient = who_is(writer.framework, data.recipient)
-    return writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock()), record
+    returns = None
+    if data.kind != "escalation":  # a digest attaches the template of each return it reminds of
+        with session_scope(engine) as session:
+            returns = return_tasks(session=session, framework=writer.framework, lines=data.lines)
+    return writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock(), returns), record

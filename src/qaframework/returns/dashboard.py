@@ -156,3 +156,71 @@ def returns_tables(facts: Iterable[ReturnTaskFacts], return_types: Mapping[str, 
             tables["s11-rag-by-domain"], tables["s11-rag-by-agency"] = s11_rag_summary(
                 latest_year([f for f in every_year if f.activity in rt.activities]), {k: d.name for k, d in rt.domains.items()}, names)
     return tables
+
+
+#: The artifacts' descriptions: short enough for the Prefect UI (about 100 characters
+#: with the year and the day after them); what the colours mean is in the tables.
+ARTIFACT_DESCRIPTIONS: dict[str, str] = {
+    "returns-by-agency": "Returns per agency",
+    "returns-by-activity": "Returns per activity and period",
+    "s11-rag-by-domain": "Section 11 standards by colour, per domain",
+    "s11-rag-by-agency": "Section 11 colour per domain, per agency",
+}
+#: A marker before each colour word, so a table reads without colour (and without emoji).
+MARKERS: dict[str, str] = {"Red": "▲ Red", "Amber": "◆ Amber", "Green": "● Green"}
+#: What each colour means, in the by-domain table's headers.
+MEANINGS: dict[str, str] = {"Green": "Green (fully met)", "Amber": "Amber (partially met)", "Red": "Red (not met)"}
+
+
+def marked(colour: object) -> object:
+    """A colour with its marker; anything else (a count, "no returns") as it is.
+
+    >>> marked("Red"), marked("no returns")
+    ('▲ Red', 'no returns')
+    """
+    return MARKERS.get(colour, colour) if isinstance(colour, str) else colour
+
+
+def _worst(colours: Iterable[object]) -> str:
+    present = [c for c in colours if c in RAG_ORDER]
+    return min(present, key=RAG_ORDER.index) if present else "no returns"  # type: ignore[arg-type]
+
+
+def _with_totals(rows: list[dict[str, object]], label_key: str, label: str) -> list[dict[str, object]]:
+    if not rows:
+        return rows
+    total: dict[str, object] = {k: (sum(r[k] for r in rows) if isinstance(rows[0][k], int) else "") for k in rows[0]}  # type: ignore[misc]
+    total[label_key] = label
+    return [*rows, total]
+
+
+def for_the_ui(key: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """A dashboard table as the Prefect UI shows it: the same rows with a marker before
+    each colour word, the by-domain table's colours headed with what they mean, and a
+    totals row (across domains: the standards of each colour and the worst colour; across
+    agencies: how many agencies are Red / Amber / Green in each domain).
+
+    >>> by_domain = [{"domain": "d", "Green": 1, "Amber": 1, "Red": 0, "overall": "Amber"},
+    ...              {"domain": "e", "Green": 2, "Amber": 0, "Red": 1, "overall": "Red"}]
+    >>> for_the_ui("s11-rag-by-domain", by_domain)[-1]
+    {'domain': 'All domains', 'Green (fully met)': 3, 'Amber (partially met)': 1, 'Red (not met)': 1, 'overall': '▲ Red'}
+    >>> for_the_ui("s11-rag-by-agency", [{"agency": "Police", "period": "2026/27", "d": "Red"}])[-1]
+    {'agency': 'Agencies Red / Amber / Green', 'period': '', 'd': '1 / 0 / 0'}
+    """
+    if not rows:
+        return rows
+    if key == "s11-rag-by-domain":
+        shown = [{**{MEANINGS.get(k, k): v for k, v in r.items() if k != "overall"}, "overall": marked(r["overall"])} for r in rows]
+        total = {MEANINGS.get(k, k): sum(r[k] for r in rows) for k in RAG_ORDER}  # type: ignore[misc]
+        return [*shown, {"domain": "All domains", **{MEANINGS[c]: total[MEANINGS[c]] for c in ("Green", "Amber", "Red")},
+                         "overall": marked(_worst(r["overall"] for r in rows))}]
+    if key == "s11-rag-by-agency":
+        domains = [k for k in rows[0] if k not in ("agency", "period")]
+        counts = {d: Counter(r[d] for r in rows) for d in domains}
+        return [*({k: marked(v) if k in domains else v for k, v in r.items()} for r in rows),
+                {"agency": "Agencies Red / Amber / Green", "period": "", **{d: f"{c['Red']} / {c['Amber']} / {c['Green']}" for d, c in counts.items()}}]
+    if key == "returns-by-agency":
+        return _with_totals(rows, "agency", "All agencies")
+    if key == "returns-by-activity":
+        return _with_totals(rows, "activity", "All activities")
+    return rows

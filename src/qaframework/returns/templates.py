@@ -1,9 +1,10 @@
 """Writing the template a named contact fills in for one task: .xlsx, .csv or .json.
 
 The template is pre-filled with what the partnership already knows: the About sheet
-(return type, task and agency, which the importer reads back), and the rows to answer
-(every Section 11 standard, every survey theme, every dataset measure and period the
-agency owes). Choice columns carry drop-down lists in the .xlsx.
+(return type, task and agency, which the importer reads back, and what its periods
+mean), and the rows to answer (every Section 11 standard, every survey theme, every
+dataset measure and period the agency owes). The .xlsx itself is written by
+:mod:`qaframework.returns.workbook` (drop-downs, number checks, protected keys).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import date
 from typing import Any
 
-from qaframework.framework.return_types import S11_RATINGS, SCHOOL_COMPLIANCE, ReturnType
-from qaframework.returns.layout import ABOUT_SHEET, LAYOUTS, TableSpec
-from qaframework.returns.validation import ReturnTask, dataset_rows_expected
+from qaframework.financial_year import FinancialYear, quarter_months
+from qaframework.framework.return_types import ReturnType
+from qaframework.returns.layout import ABOUT_SHEET, LAYOUTS
+from qaframework.returns.validation import ReturnTask, covered_quarter, dataset_rows_expected
 
 
 def prefilled_rows(rt: ReturnType, task: ReturnTask, agency_type: str) -> dict[str, list[dict[str, Any]]]:
@@ -32,27 +36,72 @@ def prefilled_rows(rt: ReturnType, task: ReturnTask, agency_type: str) -> dict[s
     return {}
 
 
-def about_rows(rt_key: str, rt: ReturnType, task: ReturnTask, agency_name: str) -> list[tuple[str, str]]:
-    return [
+def about_rows(rt_key: str, rt: ReturnType, task: ReturnTask, agency_name: str, *, explained: bool = False) -> list[tuple[str, str]]:
+    """The About sheet: what identifies the return (read back on import), then what the
+    reader needs to know; ``explained`` adds, after the period, what the periods mean in
+    words (the workbook's About sheet has them; the .csv keeps its rows as they were)."""
+    rows = [
         ("return_type", rt_key),
         ("task", task.reference),
         ("agency", task.agency_key),
         ("agency_name", agency_name),
         ("activity", task.title),
         ("period", task.period_label),
+    ]
+    if explained:
+        rows.append(("period_explained", period_explained(task)))
+        if rt.kind == "dataset":
+            rows.append(("rows_period", rows_period_explained(task.window_start)))
+    rows += [
         ("due", task.due.isoformat() if task.due else ""),
         ("guidance", " ".join(rt.guidance.split())),
     ]
+    return rows
 
 
-def _choices(rt: ReturnType, field: str) -> list[str] | None:
-    if field == "rating" and rt.kind == "s11-self-assessment":
-        return list(S11_RATINGS)
-    if field == "compliance":
-        return list(SCHOOL_COMPLIANCE)
-    if field == "grade" and rt.kind == "case-audit":
-        return list(rt.grades)
-    return None
+def _long(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _months(fy: FinancialYear, quarter: int) -> str:
+    first, *_, last = (fy.month_start(m) for m in quarter_months(quarter))
+    return f"{first:%B} to {last:%B %Y}"
+
+
+def period_explained(task: ReturnTask) -> str:
+    """What the About sheet's period means: when the task falls, not what it reports on.
+
+    >>> from qaframework.returns.validation import ReturnTask
+    >>> task = ReturnTask(1, "r/2027-04/a", "a", "r", "Return", 2027, "Q1", date(2027, 4, 1), date(2027, 4, 30), "open")
+    >>> period_explained(task)  # doctest: +NORMALIZE_WHITESPACE
+    '2027/28 Q1 is when this task falls: the quarter its window opens in (April to June 2027).
+     The window opened on Thursday 1 April 2027 and the return is due by Friday 30 April 2027.'
+    """
+    fy = FinancialYear(task.financial_year)
+    quarter = task.period[1:] if task.period and task.period[:1] == "Q" and task.period[1:] in ("1", "2", "3", "4") else None
+    if quarter:
+        when = f"{task.period_label} is when this task falls: the quarter its window opens in ({_months(fy, int(quarter))})."
+    else:
+        when = f"{task.period_label} is when this task falls: the financial year its window opens in (April {fy.start_year} to March {fy.start_year + 1})."
+    due = f" and the return is due by {_long(task.due)}" if task.due else ""
+    return f"{when} The window opened on {_long(task.window_start)}{due}."
+
+
+def rows_period_explained(window_start: date) -> str:
+    """What a dataset return's rows report on: the last whole quarter before its window.
+
+    >>> rows_period_explained(date(2027, 4, 1))  # doctest: +NORMALIZE_WHITESPACE
+    "Each row's period is what its value is for: 2026/27 Q4 (January to March 2027), the last whole
+     quarter before this return's window opened. Monthly measures have a row for each month
+     (2027-01, 2027-02, 2027-03), quarterly measures one for 2026/27 Q4, and yearly measures one
+     for 2026/27, the year that ended."
+    """
+    fy, quarter = covered_quarter(window_start)
+    months = ", ".join(f"{fy.month_start(m):%Y-%m}" for m in quarter_months(quarter))
+    yearly = f", and yearly measures one for {fy}, the year that ended" if quarter == 4 else " (yearly measures come after the year's last quarter)"
+    return (f"Each row's period is what its value is for: {fy} Q{quarter} ({_months(fy, quarter)}), the last whole quarter before "
+            f"this return's window opened. Monthly measures have a row for each month ({months}), quarterly measures one "
+            f"for {fy} Q{quarter}{yearly}.")
 
 
 def template_json(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str) -> bytes:
@@ -80,48 +129,16 @@ def template_csv(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str
 
 
 def template_xlsx(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str, agency_name: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    """The workbook ``qaf returns template`` writes and reminders attach."""
+    from qaframework.returns.workbook import workbook_bytes
 
-    book = Workbook()
-    about = book.active
-    about.title = ABOUT_SHEET
-    about.append(["field", "value"])
-    for row in about_rows(rt_key, rt, task, agency_name):
-        about.append(list(row))
-    about.column_dimensions["A"].width = 16
-    about.column_dimensions["B"].width = 90
-    about["A1"].font = about["B1"].font = Font(bold=True)
-    rows = prefilled_rows(rt, task, agency_type)
-    for spec in LAYOUTS[rt.kind]:
-        _table_sheet(book.create_sheet(spec.sheet), spec, rt, rows.get(spec.field, []), Font, get_column_letter, DataValidation)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(rt, about_rows(rt_key, rt, task, agency_name, explained=True), prefilled_rows(rt, task, agency_type))
 
 
-def _table_sheet(sheet: Any, spec: TableSpec, rt: ReturnType, rows: list[dict[str, Any]], Font: Any, letter: Any, DataValidation: Any) -> None:
-    sheet.append([c.header for c in spec.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, italic=False)
-    for r in rows:
-        sheet.append([r.get(c.field) for c in spec.columns])
-    for index, column in enumerate(spec.columns, start=1):
-        sheet.column_dimensions[letter(index)].width = 50 if column.field in ("wording", "evidence", "findings", "action", "theme", "measure_name") else 18
-        if column.info:
-            sheet.cell(row=1, column=index).font = Font(bold=True, italic=True)
-        if column.field in ("period", "case_number", "school_urn"):
-            # Text, so that Excel does not turn 2027-04 into a date or drop an URN's zeros.
-            sheet.column_dimensions[letter(index)].number_format = "@"
-            for row in range(2, sheet.max_row + 1):
-                sheet.cell(row=row, column=index).number_format = "@"
-        choices = _choices(rt, column.field)
-        if choices:
-            validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                                        error=f"Choose one of: {', '.join(choices)}", errorTitle="Not a valid choice", showErrorMessage=True)
-            sheet.add_data_validation(validation)
-            validation.add(f"{letter(index)}2:{letter(index)}1000")
-    sheet.freeze_panes = "A2"
+def template_filename(reference: str, fmt: str = "xlsx") -> str:
+    """The file name a task's template is given: its reference, made safe for any disk.
 
+    >>> template_filename("dataset-return/2027-07/somerset-csc")
+    'dataset-return_2027-07_somerset-csc.xlsx'
+    """
+    return re.sub(r"[^A-Za-z0-9-]+", "_", reference) + f".{fmt}"

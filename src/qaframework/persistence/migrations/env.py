@@ -7,7 +7,7 @@ no URL is read here, so the same migrations run on SQLite and PostgreSQL.
 from alembic import context
 from sqlmodel import SQLModel
 
-from qaframework.persistence import learning_tables, tables  # noqa: F401 - registers the tables' metadata
+from qaframework.persistence import learning_tables, paper_tables, tables, yearly_report_tables  # noqa: F401 - registers the tables' metadata
 
 config = context.config
 engine = config.attributes["engine"]

@@ -1,0 +1,88 @@
+"""The scale benchmark's flows: each scheduled flow, in this process, on one Prefect test
+server, against an empty flow on the same server (goal: within 2x).
+
+Every run starts from a fresh copy of the morning's database with the watermarks the
+previous morning left, so each repeat does the same day's work (and check-deadlines
+writes its digests to the outbox folder: no SMTP server is set).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+
+from scale_setup import copy_database, previous_working_day
+from qaframework.framework import load_framework
+
+
+def _fresh(source: str, target: Path, framework_file: Path, day: date) -> None:
+    copy_database(Path(source.removeprefix("sqlite:///")), target)
+    previous = previous_working_day(load_framework(framework_file), day).isoformat()
+    with closing(sqlite3.connect(target)) as db, db:
+        for job in ("open-activities", "check-deadlines"):
+            db.execute("INSERT OR REPLACE INTO run_watermark (job, processed_through, updated_at) VALUES (?, ?, ?)", (job, previous, f"{previous} 08:00:00.000000"))
+
+
+def bench_flows(folder: Path, framework_file: Path, source: str, day: date, repeats: int = 1) -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect import flow, task
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.check_deadlines import check_deadlines
+    from flows.open_activities import open_activities
+    from flows.plan_year import plan_year
+    from flows.prepare_meeting_papers import prepare_meeting_papers
+    from flows.sweep_returns_inbox import sweep_returns_inbox
+
+    @flow(name="empty")
+    def empty() -> None:
+        return None
+
+    @task(name="nothing")
+    def nothing() -> None:
+        return None
+
+    @flow(name="empty-with-twelve-tasks")
+    def twelve_empty_tasks() -> None:
+        for _ in range(12):  # about as many tasks as check-deadlines runs
+            nothing()
+
+    target = folder / "flow-run.db"
+    (folder / "inbox").mkdir(exist_ok=True)
+    os.environ.update(
+        QAF_DATABASE_URL=f"sqlite:///{target}", QAF_FRAMEWORK_FILE=str(framework_file),
+        QAF_DATA_DIR=str(folder / "flow-data"), QAF_RETURNS_INBOX=str(folder / "inbox"),
+    )
+    flows = {
+        "plan-year (a new year)": lambda: plan_year(financial_year="2040", as_of=day),
+        "open-activities": lambda: open_activities(as_of=day),
+        "check-deadlines": lambda: check_deadlines(as_of=day),
+        "prepare-meeting-papers": lambda: prepare_meeting_papers(as_of=day),
+        "sweep-returns-inbox": lambda: sweep_returns_inbox(as_of=day),
+    }
+
+    def timed(run, times: int = repeats) -> float:  # type: ignore[no-untyped-def]
+        best = float("inf")
+        for _ in range(times):
+            _fresh(source, target, framework_file, day)
+            start = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    with prefect_test_harness(server_startup_timeout=120):
+        empty()  # the first run on a new server pays for its start-up
+        baseline = timed(empty, 5)
+        with_tasks = timed(twelve_empty_tasks, 3)
+        print(f"scheduled flows on {day:%a %d %b %Y} against an empty flow on the same Prefect test server (best of {repeats}, the empty ones of 5 and 3; no SMTP server, so digests go to .eml files)")
+        print(f"    baseline, an empty flow                    {baseline * 1000:8.0f} ms")
+        print(f"    an empty flow running 12 empty tasks       {with_tasks * 1000:8.0f} ms   ratio {with_tasks / baseline:6.1f}")
+        for name, run in flows.items():
+            seconds = timed(run)
+            print(f"    {name:<42} {seconds * 1000:8.0f} ms   ratio {seconds / baseline:6.1f}   (goal 2)")

@@ -1,0 +1,107 @@
+"""Queries behind the business unit's day (``qaframework.today``): references, framework
+titles, names, dates and counts; never what people typed."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from qaframework.deadlines import working_day_calendar
+from qaframework.framework import Framework
+from qaframework.persistence.cases import case_view, open_case_references
+from qaframework.persistence.reporting import assignee_names
+from qaframework.persistence.tables import Occurrence, Reminder, ReturnSubmission, Task
+from qaframework.reminders.policy import ESCALATION, escalation_date
+from qaframework.returns.validation import task_reference
+from qaframework.today import CaseStage, OpenedOccurrence, OwedTask, RejectedReturn, TodayFacts, end_of_week
+
+#: Statuses of a task still owed.
+OWED = ("open", "overdue")
+
+
+def _escalations(session: Session, task_ids: list[int]) -> dict[int, str]:
+    """Task id -> ``sent`` if an escalation of it was sent, ``queued`` if one waits in the outbox."""
+    found: dict[int, str] = {}
+    if not task_ids:
+        return found
+    rows = session.execute(select(Reminder.task_id, Reminder.status).where(Reminder.stage == ESCALATION, Reminder.task_id.in_(task_ids)))  # type: ignore[attr-defined]
+    for task_id, status in rows.all():
+        if status == "sent" or found.get(task_id) != "sent":
+            found[task_id] = "sent" if status == "sent" else "queued"
+    return found
+
+
+def _owed(session: Session, framework: Framework, on: date, names: dict[str, str]) -> tuple[OwedTask, ...]:
+    wd = working_day_calendar(framework)
+    rows = session.execute(
+        select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .where(Task.status.in_(OWED), Task.due.is_not(None), Task.due <= end_of_week(on))  # type: ignore[attr-defined,union-attr,operator]
+    ).all()
+    escalated = _escalations(session, [t.id for t, _ in rows])  # type: ignore[misc]
+    owed = []
+    for task, occurrence in rows:
+        policy = framework.reminder_policy(occurrence.activity)
+        owed.append(OwedTask(task_reference(occurrence.key, task.assignee_key), occurrence.title, names.get(task.assignee_key, task.assignee_key),
+                             task.due, escalated.get(task.id, "no"),  # type: ignore[arg-type]
+                             escalation_date(policy, task.due, wd) if policy.escalate_to else None))
+    return tuple(owed)
+
+
+def _opened(session: Session, on: date, zone: ZoneInfo, names: dict[str, str]) -> tuple[OpenedOccurrence, ...]:
+    rows = session.execute(
+        select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .where(Task.status != "cancelled", Task.status != "planned", Task.opened_at.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    groups: dict[str, tuple[Occurrence, list[str]]] = {}
+    for task, occurrence in rows:
+        opened_on = task.opened_on or task.opened_at.astimezone(zone).date()  # type: ignore[union-attr]
+        if opened_on == on:
+            groups.setdefault(occurrence.key, (occurrence, []))[1].append(names.get(task.assignee_key, task.assignee_key))
+    return tuple(OpenedOccurrence(o.key, o.title, tuple(who), o.window_end, o.due) for o, who in groups.values())
+
+
+def _cases(session: Session, framework: Framework, on: date) -> tuple[CaseStage, ...]:
+    stages = []
+    for reference in open_case_references(session=session):
+        view = case_view(session=session, framework=framework, reference=reference, today=on)
+        stage = next((s for s in view.stages if s.key == view.next_stage), None)
+        if stage is not None:
+            stages.append(CaseStage(reference, stage.title, stage.due))
+    return tuple(stages)
+
+
+def _rejected(session: Session, zone: ZoneInfo, names: dict[str, str]) -> tuple[RejectedReturn, ...]:
+    """Live agency tasks with rejected submissions and none accepted yet (as the returns
+    dashboard's "rejected, awaiting a new version" counts them)."""
+    rows = session.execute(
+        select(Task, Occurrence, ReturnSubmission.status, ReturnSubmission.received_at)
+        .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+        .join(ReturnSubmission, ReturnSubmission.task_id == Task.id)  # type: ignore[arg-type]
+        .where(Task.status.in_(OWED))  # type: ignore[attr-defined]
+    ).all()
+    seen: dict[int, tuple[Task, Occurrence, list[date], bool]] = {}
+    for task, occurrence, status, received_at in rows:
+        entry = seen.setdefault(task.id, (task, occurrence, [], False))  # type: ignore[arg-type]
+        if status == "accepted":
+            seen[task.id] = (task, occurrence, entry[2], True)  # type: ignore[index]
+        elif status == "rejected":
+            entry[2].append(received_at.astimezone(zone).date())
+    return tuple(
+        RejectedReturn(task_reference(o.key, t.assignee_key), o.title, names.get(t.assignee_key, t.assignee_key), t.due, len(days), max(days))
+        for t, o, days, accepted in seen.values() if days and not accepted
+    )
+
+
+def today_facts(*, session: Session, framework: Framework, on: date) -> TodayFacts:
+    """Everything the day's view needs, as of ``on`` (the partnership's local day)."""
+    zone = ZoneInfo(framework.document.partnership.timezone)
+    names = assignee_names(session=session)
+    for key, agency in framework.agencies.items():
+        names.setdefault(key, agency.name)
+    for key, body in framework.bodies.items():
+        names.setdefault(key, body.name)
+    return TodayFacts(_owed(session, framework, on, names), _opened(session, on, zone, names), _cases(session, framework, on),
+                      _rejected(session, zone, names))
