@@ -4,8 +4,9 @@
 if the year has not ended) as HTML, PDF and Word under the data folder
 (``reports/yearly/2027-28/``, or ``--output DIR``), creates the narrative files the
 business unit writes (``reports/yearly/2027-28/narrative/*.md``) with their headings,
-and says which are still empty. With nothing changed the latest version stands;
-``--new-version`` files another all the same. ``qaf report sign-off`` records the
+and says which are still empty. Each assembly is a new version (earlier ones are kept;
+with nothing changed it has the same content); ``--if-changed`` files one only when the
+content changed (the scheduled flow does that). ``qaf report sign-off`` records the
 Independent Scrutineer's or the top body's sign-off; ``qaf report published`` records
 the publication and finishes the yearly-report task.
 """
@@ -49,7 +50,7 @@ def cmd_yearly(args: argparse.Namespace, settings: Settings, session_for: Callab
     output = _output(args.output)
     with session_for(settings) as session:
         built = build_yearly_report(session=session, framework=framework, data_dir=settings.data_dir, financial_year=fy.start_year,
-                                    as_of=as_of, output=output, new_version=args.new_version)
+                                    as_of=as_of, output=output, new_version=not args.if_changed)
     report, written = built.report, built.written
     if args.json:
         json.dump({"report": report.as_dict(), "version": written.version, "new": built.new,
@@ -62,7 +63,7 @@ def cmd_yearly(args: argparse.Namespace, settings: Settings, session_for: Callab
         print(f"DRAFT: {fy} has not ended (it ends on {fy.end.isoformat()}): the report is assembled from the record as of "
               f"{as_of.isoformat()} and marked DRAFT.")
     what = f"Assembled the yearly report on {fy}, version {written.version}" if built.new else \
-        f"The yearly report on {fy} is unchanged since version {written.version} (nothing new was written; --new-version files another)"
+        f"The yearly report on {fy} is unchanged since version {written.version} (nothing new was written: --if-changed)"
     print(f"{what}: {written.pdf} (and .docx, .html)")
     if built.created_narrative:
         print(f"Created {len(built.created_narrative)} narrative files with their headings in {built.narrative_folder}")
@@ -136,7 +137,7 @@ def add_report_parser(sub: Any, parser_class: type, add_framework: Callable[[Any
     r.add_argument("--fy", required=True, metavar="YEAR", help="financial year, by the year it starts: 2027 or 2027/28")
     r.add_argument("--output", metavar="DIR", help="the folder for the report's versions (default: the data folder's reports/yearly/YEAR/)")
     r.add_argument("--as-of", metavar="DATE", help="the day the record is read as of (default today)")
-    r.add_argument("--new-version", action="store_true", help="file a new version even when nothing changed")
+    r.add_argument("--if-changed", action="store_true", help="file a new version only when the content changed (default: always a new version)")
     r.add_argument("--json", action="store_true", help="print the report's content and its files as JSON")
     add_framework(r)
     r.set_defaults(handler=bind(cmd_yearly))

@@ -119,6 +119,7 @@ def test_a_year_planned_already_or_not_ended_is_refused(cli: Qaf, database_url: 
 @sqlite_only
 @pytest.mark.parametrize(("fy", "expected"), [(str(DEMO_TODAY.year), "has not ended yet"), ("next", "is not a financial year"),
                                               ("2026/28", "is not a financial year")])
+@pytest.mark.fresh_installation
 def test_bad_input_on_a_new_installation_creates_nothing(cli: Qaf, database_url: str, tmp_path: Path, fy: str, expected: str) -> None:
     refused(*cli("demo", "--fy", fy), "--fy:", expected)
     assert not (tmp_path / ".qaf").exists() and not Path(make_url(database_url).database or "").exists()

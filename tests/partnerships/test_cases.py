@@ -121,7 +121,7 @@ def test_a_case_through_the_cli(partnership_qaf: Qaf, database_url: str, partner
     found = re.search(r"Opened case ([A-Z]+-[0-9]{4}-[0-9]{3})\.", out)
     assert found, out
     reference = found.group(1)
-    assert "Prefect is not running here" in out
+    assert "Prefect is not running for this installation" in out
 
     decision_stage = next(s for s in path if s.kind == "decision")
     code, _, err = partnership_qaf("rapid-review", "record", reference, decision_stage.key, "--on", DATES.aware.isoformat(),

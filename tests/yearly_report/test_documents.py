@@ -88,8 +88,10 @@ def test_narrative_is_merged_never_overwritten_and_a_rebuild_says_the_same(simul
     assert (folder / "foreword.md").read_text(encoding="utf-8").startswith("# Foreword\n\nA year in which")
     assert (folder / "commentary-impact.md").read_text(encoding="utf-8") == "# Commentary: Evidence of impact on children and families\n\n"
     assert "A year in which every agency sent its returns." in _pdf_text(Path(second["files"]["pdf"]))
-    third = _build(partnership_qaf, fy, "--as-of", as_of, "--new-version")
-    assert third["version"] == 3 and third["report"] == second["report"]
+    third = _build(partnership_qaf, fy, "--as-of", as_of)
+    assert third["version"] == 3 and third["new"] and third["report"] == second["report"]
+    unchanged = _build(partnership_qaf, fy, "--as-of", as_of, "--if-changed")
+    assert (unchanged["version"], unchanged["new"]) == (3, False)
     before, after = (Path(b["files"]["html"]) for b in (second, third))
     assert before.read_text(encoding="utf-8") == after.read_text(encoding="utf-8")
     assert _pdf_text(Path(second["files"]["pdf"])) == _pdf_text(Path(third["files"]["pdf"]))

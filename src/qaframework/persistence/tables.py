@@ -12,7 +12,7 @@ which never leaves the database.
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -219,7 +219,11 @@ class Reminder(SQLModel, table=True):
     run) creates it once. ``email_id`` is the digest email that carries it.
     """
 
-    __table_args__ = (UniqueConstraint("task_id", "stage", "recipient", name="uq_reminder_stage"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "stage", "recipient", name="uq_reminder_stage"),
+        # The unsent reminders and emails, found without reading every one ever sent.
+        Index("ix_reminder_status_email_id", "status", "email_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
@@ -240,7 +244,10 @@ class EmailMessage(SQLModel, table=True):
     """
 
     __tablename__ = "email_message"
-    __table_args__ = (UniqueConstraint("recipient", "kind", "digest_date", name="uq_email_daily"),)
+    __table_args__ = (
+        UniqueConstraint("recipient", "kind", "digest_date", name="uq_email_daily"),
+        Index("ix_email_message_status_digest_date", "status", "digest_date"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=255, unique=True)
