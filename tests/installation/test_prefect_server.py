@@ -118,7 +118,7 @@ def test_a_run_starts_only_on_the_installations_own_prefect_server(
         assert "Opened case RR-2026-001." in out
         run_id = out.split("Prefect run ")[1].split()[0]
         run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
-        assert (run["deployment_id"], run["parameters"]) == (deployment.json()["id"], {"reference": "RR-2026-001"})
+        assert (run["deployment_id"], run["parameters"]) == (deployment.json()["id"], {"reference": "RR-2026-001", "aware": "2026-12-14"})
     finally:
         if run_id:
             httpx.delete(f"{api}/flow_runs/{run_id}", timeout=10)
