@@ -82,13 +82,13 @@ def meeting_of(facts: RecordFacts, occurrence: str, body: str, day: date) -> Mee
 def _file_one(session: Session, framework: Framework, data_dir: Path, occurrence_id: int, occurrence: str, kind: str, body: str,
               template: str, context: Callable[[bool], dict[str, object]], content: dict[str, object], as_of: date,
               paper_number: str | None, folder: str, stem: str, recipients: list[str], actor: str, once: bool) -> BuiltPaper:
-    html = render_html(template, context(False))
     # The Prefect UI's copy: the same template, without the free text people typed.
     markdown = html_to_markdown(render_html(template, context(True)))
     if once:
         standing = [p for p in built_versions(session=session, occurrence_id=occurrence_id, kind=kind) if p.body == body]
-        if standing:
+        if standing:  # built already: nothing to render for the files
             return BuiltPaper(kind, body, standing[-1], False, markdown)
+    html = render_html(template, context(False))
     pdf, docx = html_to_pdf(html), html_to_docx(html)
     for _ in range(5):
         version = next_version(session=session, occurrence_id=occurrence_id, kind=kind, body=body)
