@@ -6,7 +6,10 @@ sent as one digest per person; the business unit's day (the ``today`` artifact: 
 overdue, what falls due this week, what opened, the cases' next stages and the rejected
 returns, as ``qaf today`` shows it), the compliance dashboard, the returns received,
 outstanding and late, and the next 30 days of the calendar are published to the Prefect UI.
-Each run is named after the day it checks (deadlines-2027-05-04).
+Each run is named after the day it checks (deadlines-2027-05-04). The ``today`` artifact is
+the run's only one, so it is what its Artifacts tab shows (Prefect's UI orders a run's
+artifacts at random); the dashboards are the artifacts of its subflow run
+(dashboards-2027-05-04), and each is the latest of its key on the Artifacts page.
 """
 
 
@@ -38,6 +41,25 @@ def run_name() -> str:
     return day_run("deadlines", parameters(), london_today())
 
 
+def dashboards_run_name() -> str:
+    """The dashboards' subflow run is named after its day: dashboards-2027-05-04."""
+    return day_run("dashboards", parameters(), london_today())
+
+
+@flow(name="publish-dashboards", flow_run_name=dashboards_run_name)
+def publish_dashboards(as_of: date) -> None:
+    """Publish the compliance dashboard, the next 30 days of the calendar, the returns
+    dashboard and the risk register as they stand on the day checked."""
+    settings = Settings()
+    url = settings.effective_database_url
+    framework = load_framework_file(settings.framework_file)
+    zone = framework.document.partnership.timezone
+    publish_compliance_dashboard(url, as_of, zone, list(framework.agencies))
+    publish_upcoming_calendar(url, as_of, zone)
+    publish_returns_dashboard(url, framework, as_of, FinancialYear.containing(as_of).start_year)
+    publish_risk_register(url, framework, as_of)
+
+
 @flow(name="check-deadlines", flow_run_name=run_name)
 def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     """Mark tasks past their due date overdue, list what falls due soon, and publish the dashboard.
@@ -64,13 +86,10 @@ def check_deadlines(as_of: date | None = None) -> dict[str, object]:
     queued = queue_due_reminders(url, framework, since, today)
     # Findings whose body had no meeting planned yet go onto its next meeting now.
     place_pending_findings(url, framework, today, f"prefect:{JOB}")
-    # The day's view first, by the flow itself: the run's own artifact, above the tasks'.
+    # The business unit's day is this run's own artifact; the dashboards are its subflow's.
     view = read_today(url, framework, today)
     publish_today(view)
-    publish_compliance_dashboard(url, today, zone, list(framework.agencies))
-    publish_upcoming_calendar(url, today, zone)
-    publish_returns_dashboard(url, framework, today, FinancialYear.containing(today).start_year)
-    publish_risk_register(url, framework, today)
+    publish_dashboards(today)
     record_processed_through(url, JOB, today)
     # Reminders go last: everything above is recorded even if the mail server is down, in
     # which case this task retries with backoff, the run fails where the business unit can

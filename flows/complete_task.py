@@ -17,10 +17,11 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from qaframework.clock import today_in
 from qaframework.config import Settings
+from qaframework.form_fields import fixed
 from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH, UNFINISHED, TaskLine
 from qaframework.run_names import subject_run
 from tasks.cases import forget_form_answer
@@ -49,14 +50,17 @@ class TaskDone(RunInput):
 
 
 def task_form(line: TaskLine, role: str, today: date, reason: str = "") -> type[RunInput]:
-    """The form for one task: its reference, the day pre-filled with today and the role
-    with the holder's, and a description saying what pressing Resume does. (An answer
-    naming another task is refused with the reason, and the form offered again.)"""
+    """The form for one task: its reference fixed (the only choice, so the UI shows it
+    rather than a text box and Prefect refuses an answer naming another task), the day
+    pre-filled with today and the role with the holder's, and a description saying what
+    pressing Resume does."""
     description = (f"{line.title}: task {line.reference}" + (f", due {line.due:%d %B %Y}" if line.due else "")
                    + f" (opened {line.opened_on:%d %B %Y}). Check the day and the role, add a note of the evidence, then press "
                    "Resume: it records the task as done and stops its reminders. Never type a name, a date of birth, an NHS "
                    "number or a postcode." + (f"\n\nThe last answer was not recorded: {reason}" if reason else ""))
-    return TaskDone.with_initial_data(description=description, reference=line.reference, done_by=role, done_on=today)
+    form = create_model("TaskDone", __base__=TaskDone, __doc__=TaskDone.__doc__,  # type: ignore[call-overload]
+                        reference=fixed(line.reference, "The task (filled in for you)"))
+    return form.with_initial_data(description=description, done_by=role, done_on=today)  # type: ignore[no-any-return]
 
 
 def run_name() -> str:
@@ -108,8 +112,6 @@ def complete_task(task: str) -> dict[str, object]:
         except ValidationError:
             # It passed Prefect's schema but not the form's own: never read, never shown.
             reason = "the answer did not fit the form: give the day it was done as a date (YYYY-MM-DD) and the role as text"
-        if answer is not None and answer.reference.strip() != line.reference:  # type: ignore[attr-defined]
-            answer, reason = None, f"the form is for {line.reference}: leave the task as it was filled in"
         outcome = None
         if answer is not None:
             # Stored first, then deleted from Prefect, so a failure to store loses nothing.

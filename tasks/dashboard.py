@@ -42,7 +42,8 @@ def read_today(database_url: str, framework: Framework, on: date) -> dict[str, o
 
 def publish_today(view: dict[str, object]) -> str:
     """The ``today`` artifact. Called from the flow, not from a task, so that it is the
-    flow run's own artifact (shown above the tasks' artifacts)."""
+    flow run's own artifact (the classic UI shows those above the tasks' ones) and, the
+    dashboards being its subflow's, the only one on the run's page."""
     markdown = today_markdown(view)
     on = date.fromisoformat(str(view["as_of"]))
     counts = (len(view["overdue"]), len(view["due_this_week"]))  # type: ignore[arg-type]

@@ -34,11 +34,11 @@ def publish_risk_register(database_url: str, framework: Framework, on: date) -> 
     above = sum(1 for r in rows if r["above_tolerance"])
     create_table_artifact(
         key=REGISTER_KEY, table=rows,
-        description=(f"The risk register as of {on:%d %B %Y}: {len(rows)} risk{'s' if len(rows) != 1 else ''}, {above} above the "
-                     f"tolerance of {matrix.tolerance} (reported to the top body). Trend since the last rating: ▲▼ likelihood, ▶◀ impact."),
+        description=(f"Risks on {on:%d %B %Y}: {len(rows)}, {above} above tolerance {matrix.tolerance}; "
+                     "trend since last rating ▲▼ likelihood ▶◀ impact"),
     )
     create_table_artifact(
         key=HEAT_MAP_KEY, table=grid,
-        description=f"Current ratings as of {on:%d %B %Y}: impact 5 at the top, likelihood 1 to 5 across; each cell gives its score, band and the risks in it.",
+        description=f"Risk ratings on {on:%d %B %Y}: impact 5 at the top, likelihood 1 to 5 across; score, band, risks",
     )
     return {REGISTER_KEY: rows, HEAT_MAP_KEY: grid}

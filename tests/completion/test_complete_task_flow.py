@@ -140,19 +140,26 @@ def test_the_form_is_prefilled_a_refused_answer_comes_back_and_nothing_typed_sta
         assert CANARY not in text and "BA1 1AA" not in text
 
 
-def test_an_answer_that_does_not_fit_the_form_is_offered_again_and_a_task_done_already_ends_at_once(
+def test_another_task_is_refused_by_prefect_an_answer_that_does_not_fit_is_offered_again_and_a_done_task_ends_at_once(
         served: None, flow_database: str, partnership: Framework) -> None:
+    from prefect.flow_runs import resume_flow_run
     from prefect.deployments import run_deployment
 
     reference, occurrence, body = body_task(partnership, YEAR)
     task_id = _task(flow_database, reference).id
     run = run_deployment("complete-task/complete-task", parameters={"task": reference}, timeout=0)
     key = f"task-done-{task_id}"
-    _answer(run.id, f"{key}-1", {"reference": "someone else's task", "done_on": occurrence.start.isoformat(), "done_by": "Manager"})
+    schema, _ = _form(run.id, f"{key}-1")
+    # The task is a choice of one, not a text box: Prefect itself refuses another.
+    assert schema["properties"]["reference"]["enum"] == [reference]
+    assert "reference" not in schema.get("required", [])
+    with pytest.raises(RuntimeError, match="reference"):
+        resume_flow_run(run.id, run_input={"reference": "someone else's task", "done_on": occurrence.start.isoformat(), "done_by": "Manager"})
+    assert wait_for(run.id, {"PAUSED", "FAILED", "CRASHED", "COMPLETED"}).state.type.value == "PAUSED", "the form still waits"
+    assert f"suspended-{key}-1-response" not in {i.key for i in _inputs(run.id)}
     # A day that does not exist passes Prefect's schema but not the form's own model.
-    _, description = _answer(run.id, f"{key}-2", {"reference": reference, "done_on": f"{YEAR}-02-30", "done_by": "Manager"})
-    assert f"the form is for {reference}" in description
-    _, description = _answer(run.id, f"{key}-3", {"reference": reference, "done_on": occurrence.start.isoformat(), "done_by": "Manager"})
+    _answer(run.id, f"{key}-1", {"reference": reference, "done_on": f"{YEAR}-02-30", "done_by": "Manager"})
+    _, description = _answer(run.id, f"{key}-2", {"reference": reference, "done_on": occurrence.start.isoformat(), "done_by": "Manager"})
     assert "the answer did not fit the form: give the day it was done as a date" in description and f"{YEAR}-02-30" not in description
     assert wait_for(run.id, {"COMPLETED", "FAILED", "CRASHED"}).state.type.value == "COMPLETED"
     assert _task(flow_database, reference).done_on == occurrence.start

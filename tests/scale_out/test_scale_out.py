@@ -108,9 +108,11 @@ def test_the_scale_out_of_deploy_md_runs_a_day_once_with_a_worker_stopped_half_w
         second = _start_runs(api_url, SECOND_HALF)
         _wait_for(api_url, second, {"check-deadlines/check-deadlines": "COMPLETED", "rapid-review/rapid-review": "PAUSED"}, processes)
 
-        every_run = api("POST", f"{api_url}/flow_runs/filter", json={"limit": 200})
+        every_run = api("POST", f"{api_url}/flow_runs/filter", json={"flow_runs": {"parent_task_run_id": {"is_null_": True}}, "limit": 200})
         by_flow = Counter(run["deployment_id"] for run in every_run)  # type: ignore[union-attr,index]
         assert len(every_run) == 4 and sorted(by_flow.values()) == [1, 1, 1, 1], "one run per deployment, none repeated"  # type: ignore[arg-type]
+        subflows = api("POST", f"{api_url}/flow_runs/filter", json={"flow_runs": {"parent_task_run_id": {"is_null_": False}}, "limit": 200})
+        assert [run["name"] for run in subflows] == ["dashboards-2027-04-01"], "check-deadlines' dashboards, once"  # type: ignore[index,union-attr]
         paused = api("GET", f"{api_url}/flow_runs/{second['rapid-review/rapid-review']}")
         assert paused["state"]["name"] == "Suspended", "the rapid review waits for its form without holding a process"  # type: ignore[index]
         worker_b = processes.log("worker-b")

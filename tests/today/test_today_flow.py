@@ -1,6 +1,6 @@
 """check-deadlines under the session's Prefect API, on each shipped framework file: the
-run is named after its day, the ``today`` artifact is the flow run's own (the classic UI
-shows those above the tasks' artifacts) and holds the day's rows, every artifact's
+run is named after its day, the ``today`` artifact is the run's only one (its Artifacts
+tab opens on it; the dashboards are its subflow run's) and holds the day's rows, every artifact's
 description fits the UI, the compliance dashboard keeps bodies out of its agency column
 and the calendar says who each item is for."""
 
@@ -39,6 +39,16 @@ def artifacts_of(run_id: Any) -> list[dict[str, Any]]:
     return [a for a in response.json() if a["type"] != "result"]
 
 
+def subflow_runs_of(run_id: Any) -> list[dict[str, Any]]:
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    response = httpx.post(f"{PREFECT_API_URL.value()}/flow_runs/filter",
+                          json={"flow_runs": {"parent_flow_run_id": {"any_": [str(run_id)]}}, "limit": 10}, timeout=30)
+    response.raise_for_status()
+    return list(response.json())
+
+
 def test_check_deadlines_publishes_the_day_first_and_names_its_run(flow_database: str, partnership: Framework) -> None:
     from prefect.client.orchestration import get_client
 
@@ -51,16 +61,17 @@ def test_check_deadlines_publishes_the_day_first_and_names_its_run(flow_database
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(run_id).name == f"deadlines-{day.on.isoformat()}"
 
-    published = {a["key"]: a for a in artifacts_of(run_id)}
-    today = published["today"]
-    assert today["task_run_id"] is None, "the flow's own artifact, shown above the tasks' ones"
-    assert {k for k, a in published.items() if a["task_run_id"] is None} == {"today"}
-    from tasks.learning_artifacts import HEAT_MAP_KEY, REGISTER_KEY
-
-    # The risk register's and heat map's descriptions belong to the learning artifacts.
+    own = artifacts_of(run_id)
+    assert [a["key"] for a in own] == ["today"], "the run's page shows the business unit's day, alone"
+    today = own[0]
+    assert today["task_run_id"] is None, "the flow's own artifact"
+    (dashboards,) = subflow_runs_of(run_id)
+    assert dashboards["name"] == f"dashboards-{day.on.isoformat()}"
+    published = {a["key"]: a for a in own + artifacts_of(dashboards["id"])}
+    assert {"compliance-dashboard", "calendar-next-30-days", "risk-register", "risk-heat-map"} <= set(published)
+    # Every artifact's description fits the UI's list without being cut off.
     for key, artifact in published.items():
-        if key not in (REGISTER_KEY, HEAT_MAP_KEY):
-            assert len(artifact["description"]) <= 100, (key, artifact["description"])
+        assert len(artifact["description"]) <= 100, (key, artifact["description"])
 
     markdown = today["data"]
     unit = partnership.role("business_unit")
