@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from qaframework.compliance import compliance_rows, upcoming_markdown  # noqa: E402
+from qaframework.compliance import compliance_rows_from_counts, upcoming_markdown  # noqa: E402
 from qaframework.financial_year import FinancialYear  # noqa: E402
 from qaframework.persistence.database import make_engine  # noqa: E402
 from qaframework.persistence.outbox import assemble_digests, queue_reminders  # noqa: E402
-from qaframework.persistence.reporting import assignee_names, calendar_items, task_facts  # noqa: E402
+from qaframework.persistence.reporting import assignee_names, assignees_by_occurrence, calendar_items, compliance_counts  # noqa: E402
 from qaframework.persistence.repository import sync_directory, write_plan  # noqa: E402
 from qaframework.persistence.return_reports import return_task_facts  # noqa: E402
 from qaframework.persistence.task_status import mark_overdue_tasks, open_started_tasks  # noqa: E402
@@ -61,7 +61,7 @@ BARE = {
                        f"JOIN occurrence o ON o.id = t.occurrence_id WHERE t.status IN {ACTIVE} AND t.due IS NOT NULL",
     "assemble digests": "SELECT r.id, r.recipient, r.stage, t.status FROM reminder r JOIN task t ON t.id = r.task_id "
                         "WHERE r.email_id IS NULL AND r.status = 'pending' AND r.due_on <= :day",
-    "dashboard tables": "SELECT assignee_kind, assignee_key, status, due, submitted_at FROM task; "
+    "dashboard tables": "SELECT assignee_kind, assignee_key, status, count(*) FROM task GROUP BY assignee_kind, assignee_key, status; "
                         "SELECT * FROM occurrence WHERE window_start BETWEEN :day AND :end OR due BETWEEN :day AND :end",
 }
 
@@ -92,8 +92,11 @@ def daily_steps(session: Session, framework, day: date) -> dict[str, float]:  # 
     step("assemble digests", lambda: assemble_digests(session=session, today=day, domain=DOMAIN))
 
     def dashboard() -> None:
-        compliance_rows(task_facts(session=session, zone=zone), assignee_names(session=session), always=list(framework.agencies))
-        upcoming_markdown(calendar_items(session=session, start=day, end=date.fromordinal(day.toordinal() + 30), zone=zone), day, 30)
+        # As check-deadlines' dashboards do (tasks/dashboard.py): counted in SQL, the calendar's own holders.
+        compliance_rows_from_counts(compliance_counts(session=session, zone=zone), assignee_names(session=session), always=list(framework.agencies))
+        items = calendar_items(session=session, start=day, end=date.fromordinal(day.toordinal() + 30), zone=zone)
+        assignees_by_occurrence(session=session, keys=[i.key for i in items])
+        upcoming_markdown(items, day, 30)
 
     step("dashboard tables", dashboard)
     return times

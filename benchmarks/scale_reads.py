@@ -13,7 +13,7 @@ from qaframework.feeds.rendering import FeedRenderer
 from qaframework.framework import Framework
 from qaframework.persistence.database import make_engine
 from qaframework.persistence.reporting import assignee_names
-from qaframework.persistence.return_reports import return_task_facts
+from qaframework.persistence.return_reports import dashboard_return_facts
 from qaframework.returns.dashboard import returns_tables
 from qaframework.financial_year import FinancialYear
 from timing import best_of
@@ -54,10 +54,13 @@ def bench_feed(url: str, framework: Framework, repeats: int = 5) -> None:
     print(f"    first refresh, recording every item's version              {first * 1000:8.1f} ms")
 
 
-RETURN_ROWS = (
+EVERY_YEAR = (
     "SELECT t.*, o.* FROM task t JOIN occurrence o ON o.id = t.occurrence_id "
     "WHERE t.assignee_kind = 'agency' AND o.activity IN :activities AND o.kind != 'action' AND t.status != 'cancelled'"
 )
+#: The rows the dashboard shows: its financial year's (the Section 11 tables may show the
+#: latest cycle's, a year or two before, which this baseline leaves out).
+RETURN_ROWS = EVERY_YEAR + " AND o.financial_year = :year"
 
 
 def bench_returns_dashboard(url: str, framework: Framework, day: date, repeats: int = 3) -> None:
@@ -69,18 +72,18 @@ def bench_returns_dashboard(url: str, framework: Framework, day: date, repeats: 
 
     def ours() -> None:
         with Session(engine) as session:
-            facts = return_task_facts(session=session, framework=framework)
+            facts = dashboard_return_facts(session=session, framework=framework, financial_year=year)
             returns_tables(facts, framework.document.returns, assignee_names(session=session), year, day)
 
     def bare() -> None:
         with Session(engine) as session:
-            session.execute(text(RETURN_ROWS).bindparams(bindparam("activities", expanding=True)), {"activities": activities}).all()
+            session.execute(text(RETURN_ROWS).bindparams(bindparam("activities", expanding=True)), {"activities": activities, "year": year}).all()
             session.execute(text("SELECT key, name FROM agency UNION ALL SELECT key, name FROM body")).all()
 
     with Session(engine) as session:
-        rows = len(session.execute(text(RETURN_ROWS).bindparams(bindparam("activities", expanding=True)), {"activities": activities}).all())
+        rows = len(session.execute(text(EVERY_YEAR).bindparams(bindparam("activities", expanding=True)), {"activities": activities}).all())
     mine, baseline = best_of(ours, repeats), best_of(bare, repeats)
     engine.dispose()
-    print(f"returns dashboard, FY {FinancialYear(year)} ({rows:,} return tasks in the database, every year)")
+    print(f"returns dashboard, FY {FinancialYear(year)} (out of {rows:,} return tasks in the database, every year)")
     print(f"    bare SQL selecting the same rows     {baseline * 1000:8.1f} ms")
     print(f"    the dashboard's tables               {mine * 1000:8.1f} ms   ratio {mine / baseline:6.1f}")

@@ -18,11 +18,11 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
-from qaframework.compliance import compliance_rows, upcoming_markdown
+from qaframework.compliance import compliance_rows_from_counts, upcoming_markdown
 from qaframework.deadlines import working_day_calendar
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
-from qaframework.persistence.reporting import assignee_names, assignees_by_occurrence, calendar_items, task_facts
+from qaframework.persistence.reporting import assignee_names, assignees_by_occurrence, calendar_items, compliance_counts
 from qaframework.persistence.today_facts import today_facts
 from qaframework.today import today_markdown, today_view
 from tasks.retrying import retry_transient
@@ -55,7 +55,7 @@ def publish_today(view: dict[str, object]) -> str:
 @task(name="publish-compliance-dashboard", retries=3, retry_delay_seconds=5, retry_condition_fn=retry_transient, cache_policy=NONE)
 def publish_compliance_dashboard(database_url: str, on: date, zone: str, agencies: list[str]) -> list[dict[str, object]]:
     with transaction(database_url) as session:
-        rows = compliance_rows(task_facts(session=session, zone=zone), assignee_names(session=session), always=agencies)
+        rows = compliance_rows_from_counts(compliance_counts(session=session, zone=zone), assignee_names(session=session), always=agencies)
     table = [r.as_dict() for r in rows]
     create_table_artifact(
         key=COMPLIANCE_KEY,
@@ -70,7 +70,7 @@ def publish_upcoming_calendar(database_url: str, on: date, zone: str, days: int 
     with transaction(database_url) as session:
         items = calendar_items(session=session, start=on, end=on + timedelta(days=days), zone=zone)
         names = assignee_names(session=session)
-        holders = assignees_by_occurrence(session=session)
+        holders = assignees_by_occurrence(session=session, keys=[i.key for i in items])
     for_whom = {key: [names.get(k, k) for _, k in sorted(held)] for key, held in holders.items()}
     markdown = upcoming_markdown(items, on, days, for_whom)
     create_markdown_artifact(key=CALENDAR_KEY, markdown=markdown, description=f"What opens, falls due or meets in the {days} days from {on:%d %B %Y}, and for whom.")

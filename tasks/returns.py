@@ -19,7 +19,7 @@ from qaframework.errors import UntrustedInputError
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.reporting import assignee_names
-from qaframework.persistence.return_reports import SubmissionLine, return_task_facts, submissions
+from qaframework.persistence.return_reports import SubmissionLine, dashboard_return_facts, submissions
 from qaframework.persistence.returns import StoredSubmission, find_return_task, receive_return
 from qaframework.financial_year import FinancialYear
 from qaframework.returns.dashboard import ARTIFACT_DESCRIPTIONS, for_the_ui, returns_tables
@@ -92,7 +92,7 @@ def publish_returns_dashboard(database_url: str, framework: Framework, on: date,
     11 self-assessment's Red / Amber / Green by domain, as table artifacts (with markers
     and totals rows, ``for_the_ui``); returns the rows as ``qaf returns status`` shows them."""
     with transaction(database_url) as session:
-        facts = return_task_facts(session=session, framework=framework)
+        facts = dashboard_return_facts(session=session, framework=framework, financial_year=financial_year)
         names = assignee_names(session=session)
     tables = returns_tables(facts, framework.document.returns, names, financial_year, on)
     for key, table in tables.items():

@@ -240,18 +240,24 @@ RAPID_REVIEW_COMMAND = "rapid-review"
 RAPID_REVIEW_DEPLOYMENT = "rapid-review/rapid-review"
 
 
-def _start_case_run(settings: Settings, reference: str, aware: date) -> None:
+def _start_case_run(settings: Settings, reference: str, aware: date) -> int:
     """Ask this installation's Prefect server for a rapid-review run of the case, if it is
     up (the flow requires the day the local authority became aware; for a case it
-    continues, the case's own dates stand)."""
-    from qaframework.installation_prefect import start_deployment_run
+    continues, the case's own dates stand). The command's exit code: 1 when the server
+    is up but would not start the run (the case stands either way)."""
+    from qaframework.installation_prefect import RunNotStarted, start_deployment_run
 
-    run = start_deployment_run(settings, RAPID_REVIEW_DEPLOYMENT, {"reference": reference, "aware": aware.isoformat()})
+    try:
+        run = start_deployment_run(settings, RAPID_REVIEW_DEPLOYMENT, {"reference": reference, "aware": aware.isoformat()})
+    except RunNotStarted as exc:
+        print(f"qaf: {exc}; the case is recorded: run qaf rapid-review resume {reference} to start it again", file=sys.stderr)
+        return 1
     if run is None:
         print(f"Prefect is not running for this installation ({settings.data_dir}): start it with qaf up, then run"
               f" qaf rapid-review resume {reference} to get the stage forms in the Prefect UI.")
     else:
         print(f"Prefect run {run} is waiting for the next stage's form in the Prefect UI.")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

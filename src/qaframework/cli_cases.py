@@ -42,8 +42,7 @@ def cmd_rapid_review_start(args: argparse.Namespace, settings: Settings, session
         view = case_view(session=session, framework=framework, reference=reference)
     print(f"Opened case {reference}. Use only this reference anywhere outside the case record.")
     _print_case(view)
-    _start_case_run(settings, reference, dates.aware)
-    return 0
+    return _start_case_run(settings, reference, dates.aware)
 
 
 def cmd_rapid_review_record(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
@@ -74,8 +73,7 @@ def cmd_rapid_review_resume(args: argparse.Namespace, settings: Settings, sessio
         return 0
     run_target(settings)  # refused before anything is printed when the server is another installation's
     _print_case(view)
-    _start_case_run(settings, view.reference, view.aware)
-    return 0
+    return _start_case_run(settings, view.reference, view.aware)
 
 
 def cmd_cases(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:

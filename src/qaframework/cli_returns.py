@@ -140,14 +140,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings, session_for: Callab
 
 def cmd_status(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
     from qaframework.persistence.reporting import assignee_names
-    from qaframework.persistence.return_reports import return_task_facts
+    from qaframework.persistence.return_reports import dashboard_return_facts
     from qaframework.returns.dashboard import DESCRIPTIONS, returns_tables
 
     framework = _framework(args, settings)
     today = today_in(framework.document.partnership.timezone)
     fy = FinancialYear.parse(args.fy) if args.fy is not None else FinancialYear.containing(today)
     with session_for(settings) as session:
-        facts = return_task_facts(session=session, framework=framework)
+        facts = dashboard_return_facts(session=session, framework=framework, financial_year=fy.start_year)
         names = assignee_names(session=session)
     tables = returns_tables(facts, framework.document.returns, names, fy.start_year, today)
     report: dict[str, object] = {

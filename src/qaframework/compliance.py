@@ -44,6 +44,38 @@ class ComplianceRow:
                 "late": self.late, "done": self.done}
 
 
+@dataclass(frozen=True)
+class StatusCount:
+    """How many of one assignee's tasks have one status, and how many of those were
+    submitted after their due date (``persistence.reporting.compliance_counts`` counts
+    them in the database)."""
+
+    assignee_kind: str
+    assignee_key: str
+    status: str
+    tasks: int
+    late: int = 0
+
+
+def status_counts(tasks: Iterable[TaskFacts]) -> list[StatusCount]:
+    """The tasks counted per assignee and status, planned ones left out, in the order
+    each group's first task comes.
+
+    >>> status_counts([TaskFacts("agency", "police", "submitted", date(2027, 4, 30), date(2027, 5, 4)),
+    ...                TaskFacts("agency", "police", "planned", date(2027, 7, 30), None)])
+    [StatusCount(assignee_kind='agency', assignee_key='police', status='submitted', tasks=1, late=1)]
+    """
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for t in tasks:
+        if t.status == "planned":
+            continue
+        c = counts.setdefault((t.assignee_kind, t.assignee_key, t.status), [0, 0])
+        c[0] += 1
+        if t.status == "submitted" and t.due is not None and t.submitted_on is not None and t.submitted_on > t.due:
+            c[1] += 1
+    return [StatusCount(kind, key, status, n, late) for (kind, key, status), (n, late) in counts.items()]
+
+
 def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
     """Per assignee: tasks open, submitted, overdue, submitted late (after the due date)
     and done (closed); partner agencies first, then bodies, each by name.
@@ -58,16 +90,28 @@ def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str], always
     >>> rows[1].as_dict()["body"], rows[1].as_dict()["agency"], rows[1].done
     ('Audit', '', 1)
     """
+    return compliance_rows_from_counts(status_counts(tasks), names, always)
+
+
+def compliance_rows_from_counts(counted: Iterable[StatusCount], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
+    """The rows of :func:`compliance_rows` from tasks already counted per assignee and
+    status (in the order of each group's first task: an assignee's kind is that of its
+    first task).
+
+    >>> rows = compliance_rows_from_counts([StatusCount("body", "audit", "closed", 2), StatusCount("agency", "police", "submitted", 3, 1)],
+    ...                                    {"police": "Police", "audit": "Audit", "fire": "Fire"}, always=["fire"])
+    >>> [(r.assignee, r.kind, r.submitted, r.late, r.done) for r in rows]
+    [('fire', 'agency', 0, 0, 0), ('police', 'agency', 3, 1, 0), ('audit', 'body', 0, 0, 2)]
+    """
     counts: dict[str, Counter[str]] = {key: Counter() for key in always}
     kinds: dict[str, str] = {key: "agency" for key in always}
-    for t in tasks:
-        if t.status == "planned":
+    for g in counted:
+        if g.status == "planned":
             continue
-        kinds.setdefault(t.assignee_key, t.assignee_kind)
-        c = counts.setdefault(t.assignee_key, Counter())
-        c[t.status] += 1
-        if t.status == "submitted" and t.due is not None and t.submitted_on is not None and t.submitted_on > t.due:
-            c["late"] += 1
+        kinds.setdefault(g.assignee_key, g.assignee_kind)
+        c = counts.setdefault(g.assignee_key, Counter())
+        c[g.status] += g.tasks
+        c["late"] += g.late
     return [
         ComplianceRow(key, names.get(key, key), c["open"], c["submitted"], c["overdue"], c["late"], kinds.get(key, "agency"), c["closed"])
         for key, c in sorted(counts.items(), key=lambda kv: (kinds.get(kv[0], "agency") != "agency", names.get(kv[0], kv[0])))

@@ -13,6 +13,8 @@ Talks to Prefect's REST API with httpx; it does not import Prefect.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from qaframework.config import Settings
@@ -20,13 +22,32 @@ from qaframework.installation import Installation, InstallationError, ensure_ins
 
 OWNER_VARIABLE = "qaf_installation"
 
+#: Answers of a busy server, asked again after these pauses (seconds) before giving up.
+BUSY = frozenset({429, 502, 503, 504})
+PAUSES = (0.5, 1.0, 2.0, 4.0)
+
+
+class RunNotStarted(InstallationError):
+    """The installation's Prefect server is up but would not start the run."""
+
+
+def _asked(method: str, url: str, **kwargs: object) -> httpx.Response:
+    """One request, asked again while the server answers that it is busy (a Prefect
+    server on SQLite answers 503 while its database is locked)."""
+    for pause in PAUSES:
+        response = httpx.request(method, url, timeout=10, **kwargs)  # type: ignore[arg-type]
+        if response.status_code not in BUSY:
+            return response
+        time.sleep(pause)
+    return httpx.request(method, url, timeout=10, **kwargs)  # type: ignore[arg-type]
+
 
 def server_owner(api: str) -> dict[str, str] | None:
     """The installation a Prefect server was claimed by, or None if it was never claimed.
 
     Raises ``httpx.TransportError`` when nothing answers at ``api``.
     """
-    response = httpx.get(f"{api}/variables/name/{OWNER_VARIABLE}", timeout=10)
+    response = _asked("GET", f"{api}/variables/name/{OWNER_VARIABLE}")
     if response.status_code == 404:
         return None
     response.raise_for_status()
@@ -106,17 +127,21 @@ def run_target(settings: Settings) -> str | None:
 
 
 def start_deployment_run(settings: Settings, deployment: str, parameters: dict[str, object]) -> str | None:
-    """Create a run of a deployment on this installation's Prefect server; None if it is not running."""
+    """Create a run of a deployment on this installation's Prefect server; None if it is
+    not running. RunNotStarted (one line, never a traceback) if it stays busy or refuses."""
     api = run_target(settings)
     if api is None:
         return None
     try:
-        found = httpx.get(f"{api}/deployments/name/{deployment}", timeout=10)
+        found = _asked("GET", f"{api}/deployments/name/{deployment}")
         if found.status_code == 404:
             raise InstallationError(f"the Prefect server at {api} has no deployment {deployment}: run qaf up to deploy prefect.yaml")
         found.raise_for_status()
-        run = httpx.post(f"{api}/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters}, timeout=10)
+        run = _asked("POST", f"{api}/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters})
         run.raise_for_status()
     except httpx.TransportError:
         return None
+    except httpx.HTTPStatusError as exc:
+        answer = f"{exc.response.status_code} {exc.response.reason_phrase}".strip()
+        raise RunNotStarted(f"the Prefect server at {api} did not start a run of {deployment}: it answered {answer}") from None
     return str(run.json()["id"])

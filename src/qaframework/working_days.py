@@ -65,7 +65,21 @@ class WorkingDayCalendar:
         """
         if end <= start:
             return 0
-        return self._holidays.get_working_days_count(start + timedelta(days=1), end)
+        first = start + timedelta(days=1)
+        holidays_ = self._holidays
+        if type(holidays_)._get_weekend is not holidays.HolidayBase._get_weekend:  # a weekend that moves: count day by day
+            return holidays_.get_working_days_count(first, end)
+        # The same count as holidays' get_working_days_count, without visiting every day
+        # (a task overdue for years is thousands of days): the weekdays in the range, less
+        # the bank holidays on weekdays, plus any weekend days worked.
+        weekend = holidays_.weekend
+        days = (end - first).days + 1
+        weeks, rest = divmod(days, 7)
+        weekdays = weeks * (7 - len(weekend)) + sum((first.weekday() + i) % 7 not in weekend for i in range(rest))
+        # (The slice fills in the range's years, and with them their weekend workdays.)
+        off = sum(d.weekday() not in weekend for d in holidays_[first:end + timedelta(days=1)])
+        worked = sum(first <= d <= end and d.weekday() in weekend for d in holidays_.weekend_workdays)
+        return weekdays - off + worked
 
     def on_or_before(self, day: date) -> date:
         """The working day itself, or the last working day before it.

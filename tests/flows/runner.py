@@ -16,7 +16,7 @@ def served(flow: Any, name: str, triggers: list[Any] | None = None) -> Iterator[
     on its own event loop, so no polling outlives the tests."""
     from prefect.runner import Runner
 
-    runner = Runner(query_seconds=1)
+    runner = Runner(query_seconds=0.2)
     started = threading.Event()
     loops: list[asyncio.AbstractEventLoop] = []
 
@@ -53,5 +53,5 @@ def wait_for(run_id: Any, states: set[str], timeout: float = 120):  # type: igno
             run = api.read_flow_run(run_id)
             if run.state and run.state.type.value in states:
                 return run
-            time.sleep(0.5)
+            time.sleep(0.2)
     raise AssertionError(f"run {run_id} never reached {states}; last {run.state}")

@@ -7,8 +7,7 @@ its ``/Lang``. Nothing outside the HTML is fetched while printing.
 
 from __future__ import annotations
 
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+from typing import Any
 
 from qaframework.documents.errors import DocumentError
 from qaframework.documents.html_subset import parse
@@ -17,10 +16,14 @@ from qaframework.documents.html_subset import parse
 LANGUAGE = "en-GB"
 
 
-def _fetcher() -> URLFetcher:
+def _fetcher() -> Any:
     """WeasyPrint's fetcher for papers: nothing outside the HTML is loaded (no network,
     no local files), so a paper cannot leak or depend on anything but its own text.
-    Images and fonts a template needs go inline as ``data:`` URLs."""
+    Images and fonts a template needs go inline as ``data:`` URLs. (WeasyPrint is
+    imported when a PDF is made: it takes most of a second, which every run and command
+    that makes none would pay.)"""
+    from weasyprint.urls import URLFetcher
+
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
@@ -35,6 +38,8 @@ def html_to_pdf(html: str) -> bytes:
     parsed = parse(html)
     if not parsed.title:
         raise DocumentError("the document has no <title>: a paper's PDF needs one to be accessible (extend papers/_base.html.j2)")
+    from weasyprint import HTML
+
     document = HTML(string=html, url_fetcher=_fetcher()).render(pdf_variant="pdf/ua-1")
     if not document.metadata.lang:
         document.metadata.lang = LANGUAGE

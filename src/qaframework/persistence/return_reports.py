@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from qaframework.framework import Framework
+from qaframework.framework.return_types import S11SelfAssessmentType
 from qaframework.occurrence_kinds import ACTION
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task
 from qaframework.returns.dashboard import ReturnTaskFacts
@@ -18,36 +21,82 @@ from qaframework.returns.validation import split_task_reference
 from qaframework.returns.validation import task_reference as reference
 
 
-def return_task_facts(*, session: Session, framework: Framework) -> list[ReturnTaskFacts]:
-    """Every live agency task whose activity takes a return, with what came in for it."""
-    activities = [a for rt in framework.document.returns.values() for a in rt.activities]
-    statement = (
-        select(Task, Occurrence)
+def _return_tasks(framework: Framework, activities: Iterable[str] | None, *columns: Any) -> Select[Any]:
+    """Live agency tasks of the activities that take a return (of ``activities`` only, if
+    given): ``columns`` of them, or the task and its occurrence."""
+    taking = [a for rt in framework.document.returns.values() for a in rt.activities]
+    wanted = taking if activities is None else [a for a in taking if a in set(activities)]
+    return (
+        select(*(columns or (Task, Occurrence))).select_from(Task)
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Task.assignee_kind == "agency", Occurrence.activity.in_(activities), Occurrence.kind != ACTION, Task.status != "cancelled")  # type: ignore[attr-defined]
+        .where(Task.assignee_kind == "agency", Occurrence.activity.in_(wanted), Occurrence.kind != ACTION, Task.status != "cancelled")  # type: ignore[attr-defined]
     )
-    tasks = session.execute(statement).all()
-    ids = [t.id for t, _ in tasks]
-    submissions: dict[int, list[ReturnSubmission]] = {}
-    if ids:
-        for s in session.execute(
-            select(ReturnSubmission).where(ReturnSubmission.task_id.in_(ids)).order_by(ReturnSubmission.version)  # type: ignore[union-attr]
-        ).scalars():
-            submissions.setdefault(s.task_id, []).append(s)  # type: ignore[arg-type]
+
+
+def return_task_facts(*, session: Session, framework: Framework, financial_year: int | None = None,
+                      activities: Iterable[str] | None = None) -> list[ReturnTaskFacts]:
+    """Every live agency task whose activity takes a return, with what came in for it;
+    of one financial year (by the year it starts) and of some activities only, if given."""
+    def of_year(statement: Select[Any]) -> Select[Any]:
+        return statement if financial_year is None else statement.where(Occurrence.financial_year == financial_year)
+
+    tasks = session.execute(of_year(_return_tasks(framework, activities))).all()
+    submissions: dict[int, list[tuple[str, int, bool, str]]] = {}
+    if tasks:
+        # The columns the facts need, not the stored files; for the tasks read, found by
+        # the same join (not by a list of every task id).
+        ids = of_year(_return_tasks(framework, activities, Task.id))
+        rows = session.execute(
+            select(ReturnSubmission.task_id, ReturnSubmission.status, ReturnSubmission.version, ReturnSubmission.late, ReturnSubmission.payload)
+            .where(ReturnSubmission.task_id.in_(ids)).order_by(ReturnSubmission.version)  # type: ignore[union-attr]
+        ).all()
+        for task_id, status, version, late, payload in rows:
+            submissions.setdefault(task_id, []).append((status, version, late, payload))
     facts = []
     for task, occurrence in tasks:
         subs = submissions.get(task.id, [])  # type: ignore[arg-type]
-        accepted = [s for s in subs if s.status == "accepted"]
-        last_accepted = accepted[-1].version if accepted else 0
+        accepted = [s for s in subs if s[0] == "accepted"]
+        last_accepted = accepted[-1][1] if accepted else 0
         rt = as_return_task(task, occurrence)
         facts.append(ReturnTaskFacts(
             reference=rt.reference, agency_key=task.assignee_key, activity=occurrence.activity, title=occurrence.title,
             period=rt.period_label, due=task.due, status=task.status, accepted_versions=len(accepted),
-            first_accepted_late=accepted[0].late if accepted else False,
-            rejected_since_accepted=sum(1 for s in subs if s.status == "rejected" and s.version > last_accepted),
-            latest_payload=json.loads(accepted[-1].payload) if accepted else {},
+            first_accepted_late=accepted[0][2] if accepted else False,
+            rejected_since_accepted=sum(1 for s in subs if s[0] == "rejected" and s[1] > last_accepted),
+            latest_payload=json.loads(accepted[-1][3]) if accepted else {},
         ))
-    return sorted(facts, key=lambda f: (f.due or f.period, f.reference))
+    return sorted(facts, key=_fact_order)
+
+
+def _fact_order(f: ReturnTaskFacts) -> tuple[object, str]:
+    return (f.due or f.period, f.reference)
+
+
+def _latest_cycle(session: Session, framework: Framework, activities: list[str]) -> int | None:
+    """The latest financial year of these activities' tasks that has a return accepted,
+    else their latest year (as ``returns.dashboard.latest_year`` picks it)."""
+    latest = _return_tasks(framework, activities, func.max(Occurrence.financial_year))
+    accepted = select(ReturnSubmission.id).where(ReturnSubmission.task_id == Task.id, ReturnSubmission.status == "accepted").exists()
+    year = session.execute(latest.where(accepted)).scalar_one_or_none()
+    if year is None:
+        year = session.execute(latest).scalar_one_or_none()
+    return None if year is None else int(year)
+
+
+def dashboard_return_facts(*, session: Session, framework: Framework, financial_year: int) -> list[ReturnTaskFacts]:
+    """The facts the returns dashboard shows for ``financial_year``: that year's, and each
+    Section 11 self-assessment's latest cycle (which may be another year). The tables
+    ``returns_tables`` makes of them are those it makes of every year's facts, read
+    without reading every year."""
+    facts = {f.reference: f for f in return_task_facts(session=session, framework=framework, financial_year=financial_year)}
+    for rt in framework.document.returns.values():
+        if not isinstance(rt, S11SelfAssessmentType):
+            continue
+        year = _latest_cycle(session, framework, list(rt.activities))
+        if year is not None and year != financial_year:
+            for f in return_task_facts(session=session, framework=framework, financial_year=year, activities=rt.activities):
+                facts.setdefault(f.reference, f)
+    return sorted(facts.values(), key=_fact_order)
 
 
 @dataclass(frozen=True)

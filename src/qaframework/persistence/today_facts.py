@@ -3,10 +3,10 @@ titles, names, dates and counts; never what people typed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from qaframework.deadlines import working_day_calendar
@@ -50,10 +50,27 @@ def _owed(session: Session, framework: Framework, on: date, names: dict[str, str
     return tuple(owed)
 
 
+def _local_day_bounds(on: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants the partnership's local day ``on`` starts and ends (23 or 25 hours
+    on the days the clocks change).
+
+    >>> start, end = _local_day_bounds(date(2027, 3, 28), ZoneInfo("Europe/London"))
+    >>> start.isoformat(), end.isoformat()
+    ('2027-03-28T00:00:00+00:00', '2027-03-28T23:00:00+00:00')
+    """
+    start, end = (datetime.combine(day, time(0), zone).astimezone(timezone.utc) for day in (on, on + timedelta(days=1)))
+    return start, end
+
+
 def _opened(session: Session, on: date, zone: ZoneInfo, names: dict[str, str]) -> tuple[OpenedOccurrence, ...]:
+    """Occurrences with tasks opened on ``on``: the day recorded, or (for a task opened
+    before that column existed) the local day of the moment it opened. The query selects
+    the day's tasks only, not every task ever opened."""
+    start, end = _local_day_bounds(on, zone)
+    opened_that_day = or_(Task.opened_on == on, and_(Task.opened_on.is_(None), Task.opened_at >= start, Task.opened_at < end))  # type: ignore[union-attr,operator]
     rows = session.execute(
         select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Task.status != "cancelled", Task.status != "planned", Task.opened_at.is_not(None))  # type: ignore[union-attr]
+        .where(Task.status != "cancelled", Task.status != "planned", Task.opened_at.is_not(None), opened_that_day)  # type: ignore[union-attr]
     ).all()
     groups: dict[str, tuple[Occurrence, list[str]]] = {}
     for task, occurrence in rows:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import base64
 import re
 
-import pygal
-from pygal.style import Style
-
 from qaframework.yearly_report.model import Chart
 
 #: Colour-blind-safe colours (Okabe-Ito); a RAG chart's series get their own colours.
@@ -22,7 +19,8 @@ RAG = {"Green": "#1a7f37", "Amber": "#d4a017", "Red": "#c0392b"}
 _STYLE = dict(font_family="DejaVu Sans, Liberation Sans, Arial, sans-serif", background="white", plot_background="white",
               foreground="#222", foreground_strong="#111", foreground_subtle="#666", title_font_size=16, label_font_size=11,
               legend_font_size=12, major_label_font_size=11)
-_KINDS = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line, "hstacked": pygal.HorizontalStackedBar}
+#: Each chart kind's pygal class (pygal is imported when a chart is drawn).
+_KINDS = {"bar": "Bar", "stacked": "StackedBar", "line": "Line", "hstacked": "HorizontalStackedBar"}
 
 
 def _clean(svg: str, key: str) -> str:
@@ -35,10 +33,13 @@ def _clean(svg: str, key: str) -> str:
 
 def chart_svg(chart: Chart) -> str:
     """The chart as a self-contained SVG document (text)."""
+    import pygal
+    from pygal.style import Style
+
     names = [n for n, _ in chart.series]
     horizontal = chart.kind.startswith("h")
     colours = tuple(RAG[n] for n in names) if names and all(n in RAG for n in names) else PALETTE
-    drawing = _KINDS[chart.kind](
+    drawing = getattr(pygal, _KINDS[chart.kind])(
         js=[], disable_xml_declaration=True, width=720, explicit_size=True, legend_at_bottom=True,
         height=max(300, 140 + 30 * len(chart.labels)) if horizontal else 360, legend_at_bottom_columns=min(len(names), 4) or 1,
         show_legend=len(names) > 1, x_label_rotation=0 if horizontal or len(chart.labels) <= 4 else 25,
