@@ -135,3 +135,34 @@ def _check_case_deadlines(partnership: Framework, feeds: dict[str, bytes], refer
             if str(event["UID"]) in case_uids:
                 assert str(event["SUMMARY"]).startswith(reference) and reference in str(event["DESCRIPTION"])
                 assert date.fromisoformat(reading[str(event["UID"])][0]) in dues
+
+
+def test_a_meeting_recorded_as_cancelled_is_cancelled_in_the_feeds_with_its_papers(planned: str, partnership: Framework) -> None:
+    """Before, a meeting recorded as cancelled stayed CONFIRMED in every partner's calendar."""
+    from qaframework.feeds.catalog import FeedCatalog
+    from qaframework.feeds.items import PARTNERSHIP, body_scope
+    from qaframework.persistence.database import make_engine
+    from qaframework.persistence.meetings import record_cancelled
+    from tests.feeds.conftest import Clock
+
+    year = _year(partnership)
+    meeting = next(o for o in plan_financial_year(partnership, year) if o.kind == "meeting" and o.activity in partnership.bodies)
+    body = meeting.activity  # a meeting occurrence is its body's
+    other = next(o for o in plan_financial_year(partnership, year) if o.kind == "meeting" and o.key != meeting.key)
+    engine = make_engine(planned)
+    clock = Clock()
+    try:
+        catalog = FeedCatalog(partnership, engine, refresh_seconds=0, clock=clock)
+        before = by_icalendar(catalog.feed(PARTNERSHIP).body)
+        uids = {_uid(partnership, kind, meeting) for kind in ("meeting", "papers")} & set(before)
+        assert _uid(partnership, "meeting", meeting) in uids and {before[u][2] for u in uids} == {"CONFIRMED"}
+        clock.now += timedelta(days=1)
+        with transaction(planned) as session:
+            record_cancelled(session=session, framework=partnership, body=body, meeting_day=meeting.start, actor="test")
+        after = by_icalendar(catalog.feed(PARTNERSHIP).body)
+        assert {u: after[u][2:] for u in uids} == {u: ("CANCELLED", 1) for u in uids}
+        assert after[_uid(partnership, "meeting", other)][2] == "CONFIRMED", "the other meetings stand"
+        body_feed = by_icalendar(catalog.feed(body_scope(body)).body)
+        assert body_feed[_uid(partnership, "meeting", meeting)][2] == "CANCELLED"
+    finally:
+        engine.dispose()

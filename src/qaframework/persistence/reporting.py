@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from qaframework.compliance import CalendarItem, StatusCount, TaskFacts
 from qaframework.feeds.items import OccurrenceFacts
+from qaframework.persistence.learning_tables import MeetingRecord
 from qaframework.persistence.tables import Agency, Body, Occurrence, Task
 
 
@@ -108,7 +109,11 @@ def calendar_items(*, session: Session, start: date, end: date, zone: str) -> li
 
 
 def occurrence_facts(*, session: Session) -> list[OccurrenceFacts]:
-    rows = session.execute(select(Occurrence)).scalars()
+    """Every occurrence as the feeds show it. A meeting recorded as cancelled is left
+    out, so the feeds publish it (with its papers and reports due) as cancelled, as they
+    do any item that is no longer planned."""
+    cancelled = select(MeetingRecord.occurrence_id).where(MeetingRecord.status == "cancelled")
+    rows = session.execute(select(Occurrence).where(Occurrence.id.not_in(cancelled))).scalars()  # type: ignore[union-attr]
     return [
         OccurrenceFacts(o.key, o.activity, o.kind, o.title, o.period, o.window_start, o.window_end, o.due, o.starts_at, o.ends_at)
         for o in rows
