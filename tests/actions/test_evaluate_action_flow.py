@@ -22,6 +22,7 @@ from qaframework.persistence.database import transaction
 from qaframework.persistence.learning_tables import ActionEvaluation
 from qaframework.persistence.tables import AuditLogEntry
 from tests.actions.conftest import first_activity_occurrence, make_finding, planned_without_tasks
+from tests.flows.runner import FORM_WAIT_SECONDS
 from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
 from tests.flows.runner import wait_for
@@ -75,7 +76,7 @@ def _answer(run_id: UUID, key: str, values: dict[str, object]) -> None:
     """Fill in the waiting form once its schema is there (resuming earlier fails)."""
     from prefect.flow_runs import resume_flow_run
 
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     while time.monotonic() < deadline:
         if wait_for(run_id, {"PAUSED", "FAILED", "CRASHED", "COMPLETED"}).state.type.value == "PAUSED" and any(
                 i.key == f"suspended-{key}-schema" for i in _inputs(run_id)):

@@ -23,6 +23,7 @@ from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.tables import AuditLogEntry, Task
 from tests.completion.conftest import body_task, plan, return_task
+from tests.flows.runner import FORM_WAIT_SECONDS
 from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
 from tests.flows.runner import wait_for
@@ -58,7 +59,7 @@ def _inputs(run_id: UUID) -> list:  # type: ignore[type-arg]
 
 def _form(run_id: UUID, key: str) -> tuple[dict, str]:  # type: ignore[type-arg]
     """The waiting form's schema and description, once they are there."""
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     while time.monotonic() < deadline:
         state = wait_for(run_id, {"PAUSED", "FAILED", "CRASHED", "COMPLETED"}).state.type.value
         found = {i.key: i.value for i in _inputs(run_id)}

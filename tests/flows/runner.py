@@ -9,6 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+#: How long a test waits for a run to reach a state or show its next form. A resumed run
+#: starts again in a new process; on a loaded 2-core machine (the suite on two workers,
+#: each with its Prefect server) that has taken over a minute. Only a failing test waits
+#: this long.
+FORM_WAIT_SECONDS = 240
+
 
 @contextmanager
 def served(flow: Any, name: str, triggers: list[Any] | None = None) -> Iterator[None]:
@@ -45,7 +51,7 @@ def client():  # type: ignore[no-untyped-def]
     return get_client(sync_client=True)
 
 
-def wait_for(run_id: Any, states: set[str], timeout: float = 120):  # type: ignore[no-untyped-def]
+def wait_for(run_id: Any, states: set[str], timeout: float = FORM_WAIT_SECONDS):  # type: ignore[no-untyped-def]
     """The flow run, once it reaches one of ``states`` (PAUSED, COMPLETED...)."""
     deadline = time.monotonic() + timeout
     with client() as api:

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from qaframework.persistence.database import transaction
 from qaframework.persistence.tables import ReviewCase
+from tests.flows.runner import FORM_WAIT_SECONDS
 from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
 from tests.flows.runner import wait_for
@@ -43,7 +44,7 @@ def answer(run_id: UUID, stage_key: str, values: dict[str, object]) -> None:
     from prefect.flow_runs import resume_flow_run
 
     wait_for(run_id, {"PAUSED"})
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     with _client() as client:
         while time.monotonic() < deadline:
             keys = [i.key for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())]
@@ -60,7 +61,7 @@ def _schema(run_id: UUID, stage_key: str) -> dict:  # type: ignore[type-arg]
     import json
 
     wait_for(run_id, {"PAUSED"})
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     with _client() as client:
         while time.monotonic() < deadline:
             found = [i for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())
@@ -76,7 +77,7 @@ def _reference(run_id: UUID, database_url: str) -> str:
     from qaframework.persistence.database import prepare
 
     prepare(database_url)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     while time.monotonic() < deadline:
         with transaction(database_url) as session:
             from sqlalchemy import select
@@ -171,7 +172,7 @@ def test_the_serious_incident_event_starts_a_run_with_its_dates(served: None, qa
         resource={"prefect.resource.id": "qaf.serious-incident.la-case-system"},
         payload={"aware": "2027-06-02"},
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     with _client() as client:
         while time.monotonic() < deadline:
             deployment = client.read_deployment_by_name("rapid-review/rapid-review")

@@ -20,6 +20,7 @@ from qaframework.persistence.returns import find_return_task
 from qaframework.persistence.tables import ReturnSubmission, Task
 from qaframework.persistence.task_status import open_started_tasks
 from qaframework.returns.templates import template_json, template_xlsx
+from tests.flows.runner import FORM_WAIT_SECONDS
 from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
 from tests.flows.runner import wait_for as _wait
@@ -140,7 +141,7 @@ def _schema(run_id, key: str) -> tuple[dict, str]:  # type: ignore[no-untyped-de
     """Poll until the suspended run's form schema exists (resuming earlier fails); returns
     it and the form's description."""
     _wait(run_id, {"PAUSED"})
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     with _client() as client:
         while time.monotonic() < deadline:
             found = {i.key: i.value for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())}

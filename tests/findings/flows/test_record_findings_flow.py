@@ -21,6 +21,7 @@ from qaframework.persistence.learning_tables import Finding, FindingPlacement
 from qaframework.persistence.tables import AuditLogEntry
 from qaframework.yearly_plan import plan_financial_year
 from tests.findings.test_typed import _theme
+from tests.flows.runner import FORM_WAIT_SECONDS
 from tests.flows.runner import client as _client
 from tests.flows.runner import served as serve
 from tests.flows.runner import wait_for as _wait
@@ -45,7 +46,7 @@ def _opened_subject(framework: Framework, year: int, today: date) -> str:
 
 def _form(run_id, key: str) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
     _wait(run_id, {"PAUSED"})
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FORM_WAIT_SECONDS
     with _client() as client:
         while time.monotonic() < deadline:
             found = {i.key: i.value for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())}
