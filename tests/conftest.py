@@ -2,23 +2,27 @@
 
 PostgreSQL tests use the server named by QAF_TEST_POSTGRES_URL (default: the local
 server on 127.0.0.1:5432, database ``test``, trust auth, as on CI). Each test gets its
-own schema, dropped afterwards. Where no server answers, those tests are skipped with
+own schema, dropped afterwards; ``database_url`` gives it already at the newest schema. Where no server answers, those tests are skipped with
 the reason.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from qaframework.framework import Framework, load_framework
-from qaframework.persistence.database import make_engine
+from qaframework.persistence.database import make_engine, migrate, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORK_FILE = ROOT / "schedules" / "sscp.yaml"
@@ -69,37 +73,111 @@ def _postgres_unreachable() -> str | None:
     return _postgres_problem[0] or None
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL to a fresh, empty PostgreSQL schema of its own."""
-    reason = _postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
+def _new_postgres_schema() -> tuple[str, Callable[[], None]]:
+    """A URL to a new, empty PostgreSQL schema, and what drops it."""
     base = _postgres_base_url()
     schema = f"qaf_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
+
+    def drop() -> None:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL schema of its own."""
+    yield from _empty_postgres()
+
+
+def _empty_postgres() -> Iterator[str]:
+    reason = _postgres_unreachable()
+    if reason:
+        pytest.skip(reason)
+    url, drop = _new_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop()
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """A URL to a SQLite file not yet made."""
     return f"sqlite:///{tmp_path / 'qaf.db'}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the newest schema once per session, for copying."""
+    path = tmp_path_factory.mktemp("template") / "qaf.db"
+    prepare(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as connection:  # all of it in the one file
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_statements() -> list[tuple[str, Any]]:
+    """What migrating an empty PostgreSQL schema to the newest sends, statement by
+    statement (recorded once per session), to send again to each test's schema: Alembic
+    reads eleven migration scripts each time, the statements take a fraction of that."""
+    reason = _postgres_unreachable()
+    if reason:
+        pytest.skip(reason)
+    url, drop = _new_postgres_schema()
+    engine = make_engine(url)
+    sent: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(_connection, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        sent.append((statement, parameters))
+
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+        drop()
+    return sent
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test using this runs twice: on SQLite and on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs twice: on SQLite and on PostgreSQL, in a database of its
+    own already at the newest schema (a copy of one migrated once per session;
+    tests/integration/test_database.py checks the copy is what migrating makes). A test
+    marked ``fresh_installation`` gets it empty: nothing migrated, on SQLite no file."""
+    if request.node.get_closest_marker("fresh_installation") is not None:
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path / 'qaf.db'}"
+        else:
+            yield from _empty_postgres()
+        return
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'qaf.db'}"
-    return request.getfixturevalue("postgres_url")
+        path = tmp_path / "qaf.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    statements = request.getfixturevalue("postgres_schema_statements")
+    url, drop = _new_postgres_schema()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement, parameters in statements:
+                connection.exec_driver_sql(statement, parameters)
+    finally:
+        engine.dispose()
+    try:
+        yield url
+    finally:
+        drop()
 
 
 @pytest.fixture

@@ -13,17 +13,6 @@ from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
-class TaskFacts:
-    """What the dashboard needs to know about one task."""
-
-    assignee_kind: str
-    assignee_key: str
-    status: str
-    due: date | None
-    submitted_on: date | None
-
-
-@dataclass(frozen=True)
 class ComplianceRow:
     """One assignee's tasks. The dashboard counts every task (a return, a survey, a
     visit, a report), so an agency's figures here can differ from its returns'."""
@@ -57,46 +46,13 @@ class StatusCount:
     late: int = 0
 
 
-def status_counts(tasks: Iterable[TaskFacts]) -> list[StatusCount]:
-    """The tasks counted per assignee and status, planned ones left out, in the order
-    each group's first task comes.
-
-    >>> status_counts([TaskFacts("agency", "police", "submitted", date(2027, 4, 30), date(2027, 5, 4)),
-    ...                TaskFacts("agency", "police", "planned", date(2027, 7, 30), None)])
-    [StatusCount(assignee_kind='agency', assignee_key='police', status='submitted', tasks=1, late=1)]
-    """
-    counts: dict[tuple[str, str, str], list[int]] = {}
-    for t in tasks:
-        if t.status == "planned":
-            continue
-        c = counts.setdefault((t.assignee_kind, t.assignee_key, t.status), [0, 0])
-        c[0] += 1
-        if t.status == "submitted" and t.due is not None and t.submitted_on is not None and t.submitted_on > t.due:
-            c[1] += 1
-    return [StatusCount(kind, key, status, n, late) for (kind, key, status), (n, late) in counts.items()]
-
-
-def compliance_rows(tasks: Iterable[TaskFacts], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
-    """Per assignee: tasks open, submitted, overdue, submitted late (after the due date)
-    and done (closed); partner agencies first, then bodies, each by name.
-
-    Assignees in ``always`` (every partner agency) get a row even with nothing open yet.
-
-    >>> rows = compliance_rows([TaskFacts("agency", "police", "submitted", date(2027, 4, 30), date(2027, 5, 4)),
-    ...                         TaskFacts("agency", "police", "overdue", date(2027, 4, 30), None),
-    ...                         TaskFacts("body", "audit", "closed", date(2027, 4, 30), None)], {"police": "Police", "audit": "Audit"})
-    >>> rows[0]
-    ComplianceRow(assignee='police', name='Police', open=0, submitted=1, overdue=1, late=1, kind='agency', done=0)
-    >>> rows[1].as_dict()["body"], rows[1].as_dict()["agency"], rows[1].done
-    ('Audit', '', 1)
-    """
-    return compliance_rows_from_counts(status_counts(tasks), names, always)
-
-
 def compliance_rows_from_counts(counted: Iterable[StatusCount], names: Mapping[str, str], always: Iterable[str] = ()) -> list[ComplianceRow]:
-    """The rows of :func:`compliance_rows` from tasks already counted per assignee and
-    status (in the order of each group's first task: an assignee's kind is that of its
-    first task).
+    """Per assignee: tasks open, submitted, overdue, submitted late (after the due date)
+    and done (closed), from the tasks counted per assignee and status in the database
+    (``persistence.reporting.compliance_counts``, which leaves planned tasks out, in the
+    order of each group's first task: an assignee's kind is that of its first task).
+    Partner agencies first, then bodies, each by name; assignees in ``always`` (every
+    partner agency) get a row even with nothing open yet.
 
     >>> rows = compliance_rows_from_counts([StatusCount("body", "audit", "closed", 2), StatusCount("agency", "police", "submitted", 3, 1)],
     ...                                    {"police": "Police", "audit": "Audit", "fire": "Fire"}, always=["fire"])
@@ -106,8 +62,6 @@ def compliance_rows_from_counts(counted: Iterable[StatusCount], names: Mapping[s
     counts: dict[str, Counter[str]] = {key: Counter() for key in always}
     kinds: dict[str, str] = {key: "agency" for key in always}
     for g in counted:
-        if g.status == "planned":
-            continue
         kinds.setdefault(g.assignee_key, g.assignee_kind)
         c = counts.setdefault(g.assignee_key, Counter())
         c[g.status] += g.tasks

@@ -57,16 +57,21 @@ def server_owner(api: str) -> dict[str, str] | None:
     return {"id": "", "data_dir": "?"}
 
 
-def claim_server(api: str, installation: Installation, *, take_over: bool = False) -> None:
-    """Mark the Prefect server at ``api`` as this installation's (idempotent).
+def claim_server(api: str, installation: Installation, *, take_over: bool = False, again: bool = True) -> None:
+    """Mark the Prefect server at ``api`` as this installation's (idempotent), asking
+    again while it answers that it is busy.
 
     A server already claimed by another installation is taken over only when
     ``take_over`` (``qaf up`` owns the server it starts: its home is in our data folder).
+    A claim that meets one made meanwhile (409: a request the busy server did carry out,
+    or another installation's) is decided again from the claim that is there.
     """
     owner = server_owner(api)
     value = {"id": installation.id, "data_dir": str(installation.data_dir)}
     if owner is None:
-        response = httpx.post(f"{api}/variables/", json={"name": OWNER_VARIABLE, "value": value, "tags": ["qaframework"]}, timeout=10)
+        response = _asked("POST", f"{api}/variables/", json={"name": OWNER_VARIABLE, "value": value, "tags": ["qaframework"]})
+        if response.status_code == 409 and again:
+            return claim_server(api, installation, take_over=take_over, again=False)
     elif owner["id"] == installation.id and owner["data_dir"] == value["data_dir"]:
         return
     elif owner["id"] != installation.id and not take_over:
@@ -75,7 +80,7 @@ def claim_server(api: str, installation: Installation, *, take_over: bool = Fals
             "give this installation a Prefect server of its own"
         )
     else:
-        response = httpx.patch(f"{api}/variables/name/{OWNER_VARIABLE}", json={"value": value}, timeout=10)
+        response = _asked("PATCH", f"{api}/variables/name/{OWNER_VARIABLE}", json={"value": value})
     response.raise_for_status()
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from qaframework.compliance import compliance_rows
+from qaframework.compliance import compliance_rows_from_counts
 from qaframework.feeds.catalog import FeedCatalog
 from qaframework.feeds.items import agency_scope, body_scope
 from qaframework.framework import Framework
@@ -18,7 +18,7 @@ from qaframework.persistence.actions import actions_awaiting_evaluation, complet
 from qaframework.persistence.cases import open_case
 from qaframework.persistence.database import make_engine, transaction
 from qaframework.persistence.learning_tables import ActionEvaluation, Finding, ImprovementAction
-from qaframework.persistence.reporting import assignee_names, task_facts
+from qaframework.persistence.reporting import assignee_names, compliance_counts
 from qaframework.persistence.task_status import mark_overdue_tasks
 from qaframework.persistence.tables import AuditLogEntry, Occurrence, Task
 from qaframework.reviews.chain import CaseDates
@@ -75,10 +75,10 @@ def test_an_action_on_a_finding_is_a_task_for_its_owner(planned: str, partnershi
 
     # The compliance dashboard counts it, open and then overdue, like any task.
     with transaction(planned) as session:
-        rows = {r.assignee: r for r in compliance_rows(task_facts(session=session, zone="Europe/London"), assignee_names(session=session))}
+        rows = {r.assignee: r for r in compliance_rows_from_counts(compliance_counts(session=session, zone="Europe/London"), assignee_names(session=session))}
         assert (rows[owner].open, rows[owner].overdue) == (1, 0)
         mark_overdue_tasks(session=session, on=date(2027, 10, 1), actor="test")
-        rows = {r.assignee: r for r in compliance_rows(task_facts(session=session, zone="Europe/London"), assignee_names(session=session))}
+        rows = {r.assignee: r for r in compliance_rows_from_counts(compliance_counts(session=session, zone="Europe/London"), assignee_names(session=session))}
         assert (rows[owner].open, rows[owner].overdue) == (0, 1)
     code, out, _ = cli("actions", "list", "--status", "overdue")
     assert reference in out and second in out  # today is after both due dates

@@ -63,7 +63,7 @@ def _form(run_id: UUID, key: str) -> tuple[dict, str]:  # type: ignore[type-arg]
     while time.monotonic() < deadline:
         state = wait_for(run_id, {"PAUSED", "FAILED", "CRASHED", "COMPLETED"}).state.type.value
         found = {i.key: i.value for i in _inputs(run_id)}
-        if state == "PAUSED" and f"suspended-{key}-schema" in found:
+        if state == "PAUSED" and {f"suspended-{key}-schema", f"suspended-{key}-description"} <= found.keys():  # Prefect pauses the run, then saves the schema, then the description
             schema = found[f"suspended-{key}-schema"]
             return (json.loads(schema) if isinstance(schema, str) else schema), str(found.get(f"suspended-{key}-description", ""))
         assert state == "PAUSED", f"the run is {state}, not waiting for {key}"

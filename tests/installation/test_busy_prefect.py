@@ -110,3 +110,72 @@ def test_a_server_that_stays_busy_is_one_line_and_the_case_stands(busy_prefect: 
     assert f"resume {reference} to start it again" in err
     assert main(["cases"]) == 0
     assert reference in capsys.readouterr().out, "the case stands"
+
+
+class BusyVariables:
+    """A server never claimed, whose variables endpoint answers ``busy`` 503s to the claim
+    before it stores it; with ``carried_out`` the first busy answer stored it all the same
+    (as a server can answer 503 after doing the work), so the claim asked again meets 409."""
+
+    def __init__(self, busy: int, carried_out: bool = False) -> None:
+        self.posts = 0
+        self.patches = 0
+        self.stored: dict[str, object] | None = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def _answer(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path == f"/api/variables/name/{OWNER_VARIABLE}" and outer.stored is not None:
+                    return self._answer(200, outer.stored)
+                return self._answer(404, {"detail": "Not found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                if self.path != "/api/variables/":
+                    return self._answer(404, {"detail": "Not found"})
+                outer.posts += 1
+                if outer.stored is not None:
+                    return self._answer(409, {"detail": "A variable with this name already exists."})
+                if outer.posts <= busy:
+                    if carried_out:
+                        outer.stored = body
+                    return self._answer(503, {"exception_message": "Service Unavailable"})
+                outer.stored = body
+                return self._answer(201, body)
+
+            def do_PATCH(self) -> None:  # noqa: N802
+                outer.patches += 1
+                return self._answer(404, {"detail": "Not found"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+
+
+@pytest.mark.parametrize("carried_out", [False, True])
+def test_a_claim_on_a_busy_server_is_asked_again_and_made_once(carried_out: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qaframework.installation_prefect import claim_server, server_owner
+
+    monkeypatch.setattr("qaframework.installation_prefect.PAUSES", (0.01,) * len(PAUSES))
+    installation = ensure_installation(tmp_path / "data")
+    server = BusyVariables(busy=2, carried_out=carried_out)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        claim_server(server.url, installation)
+        assert server_owner(server.url) == {"id": installation.id, "data_dir": str(installation.data_dir)}
+        assert server.posts == (2 if carried_out else 3) and server.patches == 0
+        claim_server(server.url, installation)
+        assert server.posts == (2 if carried_out else 3), "claimed already: nothing is asked again"
+    finally:
+        server.server.shutdown()

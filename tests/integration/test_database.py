@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from qaframework.financial_year import FinancialYear
 from tests.concurrency import at_once
 from qaframework.framework import Framework
-from qaframework.persistence.database import head_revision, migrate, schema_revision, session_scope
+from qaframework.persistence.database import head_revision, make_engine, migrate, schema_revision, session_scope
 from qaframework.persistence.repository import audit, count_rows, sync_directory, tasks_for, write_plan
 from qaframework.persistence.tables import Agency, AuditLogEntry, Body, Occurrence, Task
 from qaframework.yearly_plan import plan_financial_year
@@ -21,6 +21,46 @@ from qaframework.yearly_plan import plan_financial_year
 TABLES = {"agency", "body", "occurrence", "task", "return_submission", "review_case", "reminder", "audit_log", "alembic_version"}
 
 
+def _schema_of(engine: Engine) -> dict[str, object]:
+    """Every table's columns, indexes, constraints and triggers, and the revision."""
+    found = inspect(engine)
+    tables = sorted(found.get_table_names())
+    described: dict[str, object] = {"revision": schema_revision(engine)}
+    for table in tables:
+        described[table] = (
+            [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)],
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+            sorted(str(sorted(u["column_names"])) for u in found.get_unique_constraints(table)),
+            sorted(str((f["constrained_columns"], f["referred_table"], f["referred_columns"])) for f in found.get_foreign_keys(table)),
+            sorted(str(c.get("sqltext")) for c in found.get_check_constraints(table)),
+        )
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            described["triggers"] = sorted(connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+        else:
+            described["triggers"] = sorted(connection.execute(text(
+                "SELECT event_object_table, trigger_name, action_statement FROM information_schema.triggers "
+                "WHERE trigger_schema = current_schema()")).all())
+            described["functions"] = sorted(connection.execute(text(
+                "SELECT p.proname, p.prosrc, pg_get_function_result(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = current_schema()")).all())
+    return described
+
+
+def test_the_tests_copy_of_a_migrated_database_is_what_migrating_makes(engine: Engine, request: pytest.FixtureRequest, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The suite's databases are copies of one migrated once (tests/conftest.py): each
+    must be exactly what migrating an empty database makes, and at the newest revision."""
+    empty = f"sqlite:///{tmp_path / 'empty.db'}" if engine.dialect.name == "sqlite" else request.getfixturevalue("postgres_url")
+    empty_engine = make_engine(empty)
+    request.addfinalizer(empty_engine.dispose)
+    assert schema_revision(empty_engine) is None
+    migrate(empty_engine)
+    copied, migrated = _schema_of(engine), _schema_of(empty_engine)
+    assert copied["revision"] == head_revision(engine) and len(copied) > len(TABLES)
+    assert copied == migrated
+
+
+@pytest.mark.fresh_installation
 def test_migrations_create_every_table_from_empty(engine: Engine) -> None:
     assert schema_revision(engine) is None
     migrate(engine)
@@ -30,7 +70,9 @@ def test_migrations_create_every_table_from_empty(engine: Engine) -> None:
     assert schema_revision(engine) == head_revision(engine)
 
 
+@pytest.mark.fresh_installation
 def test_two_migrations_at_once_from_empty(engine: Engine) -> None:
+    assert schema_revision(engine) is None
     at_once(lambda: migrate(engine))
     assert schema_revision(engine) == head_revision(engine)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
@@ -110,6 +111,7 @@ def test_bad_input_is_one_line_naming_the_option_and_writes_nothing(cli: Qaf, pl
     assert counts(planned) == before
 
 
+@pytest.mark.fresh_installation
 def test_the_migration_adds_the_decisions_and_the_meeting_of_an_action_and_goes_back(engine: Engine) -> None:
     from alembic import command
 

@@ -12,27 +12,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, cast, func, literal_column, or_, select
 from sqlmodel import Session
 
-from qaframework.compliance import CalendarItem, StatusCount, TaskFacts
+from qaframework.compliance import CalendarItem, StatusCount
 from qaframework.feeds.items import OccurrenceFacts
 from qaframework.persistence.learning_tables import MeetingRecord
 from qaframework.persistence.tables import Agency, Body, Occurrence, Task
 
 
-def task_facts(*, session: Session, zone: str) -> list[TaskFacts]:
-    """Every task's status and dates; the day a return came in is the partnership's
-    local day (00:30 BST on 1 May is 1 May, not 30 April)."""
-    tz = ZoneInfo(zone)
-    rows = session.execute(select(Task.assignee_kind, Task.assignee_key, Task.status, Task.due, Task.submitted_at)).all()
-    return [
-        TaskFacts(kind, key, status, due, _local(submitted, tz).date() if submitted else None)  # type: ignore[union-attr]
-        for kind, key, status, due, submitted in rows
-    ]
-
-
 def compliance_counts(*, session: Session, zone: str) -> list[StatusCount]:
     """The tasks counted per assignee and status in the database (GROUP BY), planned ones
-    left out, in the order of each group's first task (lowest id): what
-    ``compliance.status_counts`` makes of ``task_facts``, without reading every task.
+    left out, in the order of each group's first task (lowest id), without reading every
+    task.
 
     A submitted task is late if the local day it came in is after its due date. The
     database knows no time zones (SQLite), so it compares the UTC timestamp moved by the

@@ -50,7 +50,7 @@ def _form(run_id, key: str) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
     with _client() as client:
         while time.monotonic() < deadline:
             found = {i.key: i.value for i in client.filter_flow_run_input(flow_run_id=run_id, key_prefix="suspended-", limit=50, exclude_keys=set())}
-            if f"suspended-{key}-schema" in found:
+            if {f"suspended-{key}-schema", f"suspended-{key}-description"} <= found.keys():  # Prefect pauses the run, then saves the schema, then the description
                 schema = found[f"suspended-{key}-schema"]
                 description = found.get(f"suspended-{key}-description", "")
                 if isinstance(description, str) and description.startswith('"'):
