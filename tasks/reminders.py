@@ -21,7 +21,7 @@ from qaframework.persistence.database import transaction
 from qaframework.persistence.outbox import assemble_digests, queue_reminders
 from qaframework.persistence.return_notices import assemble_rejection_notices
 from qaframework.persistence.papers import assemble_paper_notices
-from qaframework.persistence.subscriptions import current_feed_path
+from qaframework.persistence.subscriptions import current_feed_paths
 from qaframework.reminders.delivery import DeliveryReport, deliver_pending
 from qaframework.reminders.emails import EmailWriter
 from qaframework.reminders.transport import OutboxFolder, SmtpTransport, Transport
@@ -70,7 +70,7 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
         assemble_paper_notices(session=session, today=today, domain=domain)
     key = feed_key(settings)
     with transaction(url) as session:  # one read for every agency's feed, not one per email
-        paths = {scope: current_feed_path(session=session, scope=scope, key=key) for scope in feed_scopes(framework)}
+        paths = current_feed_paths(session=session, scopes=feed_scopes(framework), key=key)
 
     def feed_url(scope: str) -> str | None:
         path = paths.get(scope)

@@ -57,7 +57,7 @@ def server_owner(api: str) -> dict[str, str] | None:
     return {"id": "", "data_dir": "?"}
 
 
-def claim_server(api: str, installation: Installation, *, take_over: bool = False, again: bool = True) -> None:
+def claim_server(api: str, installation: Installation, *, take_over: bool = False) -> None:
     """Mark the Prefect server at ``api`` as this installation's (idempotent), asking
     again while it answers that it is busy.
 
@@ -66,14 +66,21 @@ def claim_server(api: str, installation: Installation, *, take_over: bool = Fals
     A claim that meets one made meanwhile (409: a request the busy server did carry out,
     or another installation's) is decided again from the claim that is there.
     """
+    if not _claimed(api, installation, take_over):
+        _claimed(api, installation, take_over, last_try=True)
+
+
+def _claimed(api: str, installation: Installation, take_over: bool, *, last_try: bool = False) -> bool:
+    """One try at the claim: True once the server is ours, False when a claim made
+    meanwhile is to be decided again (409, unless this is the last try)."""
     owner = server_owner(api)
     value = {"id": installation.id, "data_dir": str(installation.data_dir)}
     if owner is None:
         response = _asked("POST", f"{api}/variables/", json={"name": OWNER_VARIABLE, "value": value, "tags": ["qaframework"]})
-        if response.status_code == 409 and again:
-            return claim_server(api, installation, take_over=take_over, again=False)
+        if response.status_code == 409 and not last_try:
+            return False
     elif owner["id"] == installation.id and owner["data_dir"] == value["data_dir"]:
-        return
+        return True
     elif owner["id"] != installation.id and not take_over:
         raise InstallationError(
             f"the Prefect server at {api} already belongs to the qaframework installation in {owner['data_dir']}: "
@@ -82,6 +89,7 @@ def claim_server(api: str, installation: Installation, *, take_over: bool = Fals
     else:
         response = _asked("PATCH", f"{api}/variables/name/{OWNER_VARIABLE}", json={"value": value})
     response.raise_for_status()
+    return True
 
 
 def connect(settings: Settings, api: str) -> Installation:

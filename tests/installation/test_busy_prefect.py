@@ -20,6 +20,21 @@ from qaframework.installation import ensure_installation
 from qaframework.installation_prefect import PAUSES, OWNER_VARIABLE, RunNotStarted, start_deployment_run
 
 
+class JsonAnswers(BaseHTTPRequestHandler):
+    """Answers in JSON, as Prefect's API does, and logs nothing."""
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+    def _answer(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 class BusyPrefect:
     """Answers ``busy`` 503s to each request that creates a run before it creates one."""
 
@@ -30,18 +45,7 @@ class BusyPrefect:
         owner = {"value": {"id": installation_id, "data_dir": str(data_dir)}}
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def _answer(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonAnswers):
             def do_GET(self) -> None:  # noqa: N802
                 if self.path == f"/api/variables/name/{OWNER_VARIABLE}":
                     return self._answer(200, owner)
@@ -123,18 +127,7 @@ class BusyVariables:
         self.stored: dict[str, object] | None = None
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def _answer(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonAnswers):
             def do_GET(self) -> None:  # noqa: N802
                 if self.path == f"/api/variables/name/{OWNER_VARIABLE}" and outer.stored is not None:
                     return self._answer(200, outer.stored)

@@ -37,7 +37,7 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 class _Container(Protocol):
     """The document body or a table cell: anything Word paragraphs can be added to."""
 
-    def add_paragraph(self, text: str = "", style: str | None = None) -> WordParagraph: ...
+    def add_paragraph(self, text: str = "", style: object = None) -> WordParagraph: ...
 
 
 def html_to_docx(html: str) -> bytes:
@@ -111,6 +111,15 @@ class _Writer:
 
     def __init__(self, word: WordDocument) -> None:
         self._word = word
+        # Each style looked up by name once: python-docx searches every style for a name.
+        self._styles: dict[str, object] = {}
+
+    def _paragraph(self, container: _Container, style: str | None) -> WordParagraph:
+        if style is None:
+            return container.add_paragraph()
+        if style not in self._styles:
+            self._styles[style] = self._word.styles[style]
+        return container.add_paragraph(style=self._styles[style])
 
     def blocks(self, container: _Container, blocks: tuple[Block, ...], depth: int = 0) -> None:
         for block in blocks:
@@ -118,17 +127,17 @@ class _Writer:
 
     def block(self, container: _Container, block: Block, depth: int = 0) -> None:
         if isinstance(block, Heading):
-            add_runs(_paragraph(container, f"Heading {block.level}"), block.runs)
+            add_runs(self._paragraph(container, f"Heading {block.level}"), block.runs)
         elif isinstance(block, Paragraph):
             style = "Caption" if block.caption else (f"List Continue{_suffix(depth)}" if depth else None)
-            add_runs(_paragraph(container, style), block.runs)
+            add_runs(self._paragraph(container, style), block.runs)
         elif isinstance(block, ItemList):
             self.item_list(container, block, depth + 1)
         elif isinstance(block, Table):
             self.table(container, block)
         elif isinstance(block, Definitions):
             for item in block.items:
-                paragraph = _paragraph(container, None)
+                paragraph = self._paragraph(container, None)
                 label = "".join(run.text for run in item.label).strip()
                 if label:
                     paragraph.add_run(label if label.endswith(":") else f"{label}:").bold = True
@@ -141,7 +150,7 @@ class _Writer:
         number = self._restart(style) if block.ordered else None
         for item in block.items:
             if item.runs or not item.children:
-                paragraph = _paragraph(container, style)
+                paragraph = self._paragraph(container, style)
                 if number is not None:
                     _number(paragraph, number)
                 add_runs(paragraph, item.runs)
@@ -160,7 +169,7 @@ class _Writer:
 
     def table(self, container: _Container, block: Table) -> None:
         if block.caption:
-            add_runs(_paragraph(container, "Caption"), block.caption)
+            add_runs(self._paragraph(container, "Caption"), block.caption)
         columns = block.columns
         rows = block.head + block.body
         if not columns or not rows:
@@ -183,10 +192,6 @@ class _Writer:
 def _suffix(depth: int) -> str:
     level = min(max(depth, 1), _LIST_DEPTH)
     return "" if level == 1 else f" {level}"
-
-
-def _paragraph(container: _Container, style: str | None) -> WordParagraph:
-    return container.add_paragraph(style=style)
 
 
 def _number(paragraph: WordParagraph, number: int) -> None:

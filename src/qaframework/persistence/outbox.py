@@ -272,6 +272,11 @@ class DigestData:
     reminder_ids: tuple[int, ...] = ()
 
 
+def email_kind(*, session: Session, email_id: int) -> str:
+    """What an email is: a digest, an escalation, a rejection notice, a papers notice."""
+    return session.execute(select(EmailMessage.kind).where(EmailMessage.id == email_id)).scalar_one()
+
+
 def digest_data(*, session: Session, email_id: int) -> DigestData:
     email = session.execute(select(EmailMessage).where(EmailMessage.id == email_id)).scalar_one()
     rows = session.execute(

@@ -119,10 +119,6 @@ class PapersNotice:
         return tuple(p.paper_id for p in self.papers)
 
 
-def is_papers_notice(*, session: Session, email_id: int) -> bool:
-    return session.execute(select(EmailMessage.kind).where(EmailMessage.id == email_id)).scalar_one() == PAPERS_NOTICE
-
-
 def papers_notice_data(*, session: Session, email_id: int) -> PapersNotice:
     email = session.get(EmailMessage, email_id)
     assert email is not None

@@ -133,11 +133,6 @@ class RejectionNotice:
         return tuple(f.submission_id for f in self.files)
 
 
-def is_rejection_notice(*, session: Session, email_id: int) -> bool:
-    kind = session.execute(select(EmailMessage.kind).where(EmailMessage.id == email_id)).scalar_one()
-    return kind == REJECTION_NOTICE
-
-
 def _task_title(title: str | None, financial_year: int | None, period: str | None) -> str | None:
     return f"{title} {period_label(financial_year, period)}" if title is not None and financial_year is not None else None
 

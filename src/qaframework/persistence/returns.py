@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -96,6 +97,24 @@ def as_return_task(task: Task, occurrence: Occurrence) -> ReturnTask:
         activity=occurrence.activity, title=occurrence.title, financial_year=occurrence.financial_year,
         period=occurrence.period, window_start=occurrence.window_start, due=task.due, status=task.status,
     )
+
+
+def agency_return_tasks(*, session: Session, tasks: Iterable[tuple[str, str]]) -> dict[str, ReturnTask]:
+    """The agency tasks named by (occurrence key, agency key), by task reference; a task
+    not found is left out. Whether a task takes a return is the caller's check. Found by
+    the occurrences' keys and the agencies' (both indexed), 400 of each to a query, within
+    every database's limit on bound values: a digest's are one query."""
+    wanted = set(tasks)
+    keys, agencies = sorted({key for key, _ in wanted}), sorted({agency for _, agency in wanted})
+    found: dict[str, ReturnTask] = {}
+    for some_keys, some_agencies in ((keys[k : k + 400], agencies[a : a + 400]) for k in range(0, len(keys), 400) for a in range(0, len(agencies), 400)):
+        rows = session.execute(
+            select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
+            .where(Occurrence.key.in_(some_keys), Task.assignee_kind == "agency", Task.assignee_key.in_(some_agencies))  # type: ignore[attr-defined]
+        ).all()
+        found.update((t.reference, t) for t in (as_return_task(task, occurrence) for task, occurrence in rows
+                                                 if (occurrence.key, task.assignee_key) in wanted))
+    return found
 
 
 def find_return_task(*, session: Session, framework: Framework, reference: str) -> ReturnTask:

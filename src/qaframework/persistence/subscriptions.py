@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,14 +72,17 @@ def list_subscriptions(*, session: Session) -> list[SubscriptionListing]:
     return [SubscriptionListing(r.public_id, r.scope, r.label, r.created_at, r.revoked_at) for r in rows]
 
 
-def current_feed_path(*, session: Session, scope: str, key: bytes) -> str | None:
-    """The path of the newest active subscription for a scope (for reminder emails)."""
-    row = session.execute(
-        select(FeedSubscription)
-        .where(FeedSubscription.scope == scope, FeedSubscription.revoked_at.is_(None))  # type: ignore[union-attr]
+def current_feed_paths(*, session: Session, scopes: Iterable[str], key: bytes) -> dict[str, str]:
+    """The path of the newest active subscription of each scope that has one, read in
+    one query (the outbox's run reads every agency's and body's)."""
+    wanted = set(scopes)
+    rows = session.execute(
+        select(FeedSubscription.public_id, FeedSubscription.scope)
+        .where(FeedSubscription.revoked_at.is_(None))  # type: ignore[union-attr]
         .order_by(FeedSubscription.created_at.desc(), FeedSubscription.id.desc())  # type: ignore[attr-defined,union-attr]
-        .limit(1)
-    ).scalar_one_or_none()
-    if row is None:
-        return None
-    return IssuedFeed(row.public_id, derive_secret(key, row.public_id), row.scope).path
+    ).all()
+    paths: dict[str, str] = {}
+    for public_id, scope in rows:
+        if scope in wanted and scope not in paths:  # the newest first
+            paths[scope] = IssuedFeed(public_id, derive_secret(key, public_id), scope).path
+    return paths

@@ -1,8 +1,10 @@
 """The return templates a reminder carries: for each item of a digest that an agency
 answers with a return, the same pre-filled workbook ``qaf returns template`` writes.
 
-A template is made afresh for each email (it is a few kilobytes and holds no personal
-data: the agency, the task, the standards or measures to answer).
+A template is made for each email (it is a few kilobytes and holds no personal data: the
+agency, the task, the standards or measures to answer); within one run of the outbox,
+templates with the same rows are copies of one workbook, each with its own About sheet
+(:mod:`qaframework.returns.workbook_copies`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlmodel import Session
 from qaframework.framework import Framework
 from qaframework.occurrence_kinds import ACTION
 from qaframework.persistence.outbox import DigestLine
-from qaframework.persistence.returns import ReturnTaskError, find_return_task
+from qaframework.persistence.returns import agency_return_tasks
 from qaframework.returns.templates import template_filename, template_xlsx
-from qaframework.returns.validation import ReturnTask, task_reference
+from qaframework.returns.validation import ReturnTask
+from qaframework.returns.workbook_copies import TemplateWorkbooks
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,18 +32,10 @@ def takes_return(framework: Framework, line: DigestLine) -> bool:
 
 
 def return_tasks(*, session: Session, framework: Framework, lines: Iterable[DigestLine]) -> dict[str, ReturnTask]:
-    """The return task of every item that takes a return, by task reference (an item
-    whose task is gone since is left out: its reminder says so)."""
-    found: dict[str, ReturnTask] = {}
-    for line in lines:
-        reference = task_reference(line.occurrence_key, line.assignee_key)
-        if reference in found or not takes_return(framework, line):
-            continue
-        try:
-            found[reference] = find_return_task(session=session, framework=framework, reference=reference)
-        except ReturnTaskError:
-            continue
-    return found
+    """The return task of every item that takes a return, by task reference, read in one
+    query (an item whose task is gone since is left out: its reminder says so)."""
+    wanted = [(line.occurrence_key, line.assignee_key) for line in lines if takes_return(framework, line)]
+    return agency_return_tasks(session=session, tasks=wanted)
 
 
 @dataclass(frozen=True)
@@ -58,12 +53,13 @@ class Attachment:
         return XLSX.split("/", 1)[1]
 
 
-def template_attachment(framework: Framework, task: ReturnTask) -> Attachment:
-    """The pre-filled .xlsx template of one task, as ``qaf returns template`` writes it."""
+def template_attachment(framework: Framework, task: ReturnTask, books: TemplateWorkbooks | None = None) -> Attachment:
+    """The pre-filled .xlsx template of one task, as ``qaf returns template`` writes it
+    (``books``: the run's workbooks, of which it may be a copy)."""
     found = framework.return_type_for(task.activity)
     if found is None:
         raise ValueError(f"the activity of task {task.reference} takes no return")
     rt_key, rt = found
     agency = framework.agencies.get(task.agency_key)
     agency_type, agency_name = (agency.type, agency.name) if agency else ("", task.agency_key)
-    return Attachment(template_filename(task.reference), template_xlsx(rt_key, rt, task, agency_type, agency_name), rt.title)
+    return Attachment(template_filename(task.reference), template_xlsx(rt_key, rt, task, agency_type, agency_name, books), rt.title)

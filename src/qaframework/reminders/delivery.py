@@ -26,9 +26,9 @@ from email.message import EmailMessage as Message
 from sqlmodel import Session
 
 from qaframework.persistence.database import make_engine, session_scope
-from qaframework.persistence.outbox import claim_next, digest_data, mark_failed, mark_sent
-from qaframework.persistence.papers import is_papers_notice, mark_papers_notice_sent, papers_notice_data
-from qaframework.persistence.return_notices import RejectionNotice, is_rejection_notice, mark_notice_sent, rejection_notice_data
+from qaframework.persistence.outbox import claim_next, digest_data, email_kind, mark_failed, mark_sent
+from qaframework.persistence.papers import PAPERS_NOTICE, mark_papers_notice_sent, papers_notice_data
+from qaframework.persistence.return_notices import REJECTION_NOTICE, mark_notice_sent, rejection_notice_data
 from qaframework.persistence.tables import utc_now
 from qaframework.reminders.attachments import return_tasks
 from qaframework.reminders.emails import EmailWriter, who_is
@@ -105,26 +105,28 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit, data_
 def _outgoing(engine, email_id, token, writer, feed_url_for, clock, data_dir) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
     """The message for a claimed email (None when nothing in it is left to say), and how
     to record that it went: a digest marks its reminders sent, a rejection notice the
-    rejected returns it told of, a papers notice its papers."""
+    rejected returns it told of, a papers notice its papers. What it says is read in one
+    transaction."""
     with session_scope(engine) as session:
-        papers = papers_notice_data(session=session, email_id=email_id) if is_papers_notice(session=session, email_id=email_id) else None
-    if papers is not None:
+        kind = email_kind(session=session, email_id=email_id)
+        if kind == PAPERS_NOTICE:
+            papers = papers_notice_data(session=session, email_id=email_id)
+        elif kind == REJECTION_NOTICE:
+            notice = rejection_notice_data(session=session, email_id=email_id, zone=writer.zone)
+        else:
+            data = digest_data(session=session, email_id=email_id)
+            # A digest attaches the template of each return it reminds of.
+            returns = return_tasks(session=session, framework=writer.framework, lines=data.lines) if data.lines and data.kind != "escalation" else None
+    if kind == PAPERS_NOTICE:
         message = writer.compose_papers(papers, data_dir, clock()) if papers.papers else None
         return message, lambda session: mark_papers_notice_sent(session=session, email_id=email_id, lease=token, now=clock())
-    with session_scope(engine) as session:
-        notice = is_rejection_notice(session=session, email_id=email_id)
-        data = rejection_notice_data(session=session, email_id=email_id, zone=writer.zone) if notice else digest_data(session=session, email_id=email_id)
-    if isinstance(data, RejectionNotice):
-        told = data.submission_ids
-        message = writer.compose_rejection(data, clock()) if data.files else None
+    if kind == REJECTION_NOTICE:
+        told = notice.submission_ids
+        message = writer.compose_rejection(notice, clock()) if notice.files else None
         return message, lambda session: mark_notice_sent(session=session, email_id=email_id, lease=token, submission_ids=told, now=clock())
     reminded = data.reminder_ids
     record: Callable[[Session], None] = lambda session: mark_sent(session=session, email_id=email_id, lease=token, reminder_ids=reminded, now=clock())  # noqa: E731
     if not data.lines:
         return None, record
     recipient = who_is(writer.framework, data.recipient)
-    returns = None
-    if data.kind != "escalation":  # a digest attaches the template of each return it reminds of
-        with session_scope(engine) as session:
-            returns = return_tasks(session=session, framework=writer.framework, lines=data.lines)
     return writer.compose(data, feed_url_for(recipient.feed_scope) if recipient.feed_scope else None, clock(), returns), record

@@ -36,6 +36,7 @@ from qaframework.persistence.outbox import DigestData, DigestLine, recipient_of
 from qaframework.persistence.papers import PapersNotice
 from qaframework.persistence.return_notices import RejectionNotice
 from qaframework.reminders.attachments import Attachment, template_attachment
+from qaframework.returns.workbook_copies import TemplateWorkbooks
 from qaframework.reminders.what_to_do import Audience, what_to_do
 from qaframework.returns.validation import ReturnTask, task_reference
 
@@ -120,6 +121,8 @@ class EmailWriter:
         self._sender = sender or default_from
         self._reply_to = formataddr((self._business_unit, unit.email)) if unit.email else self._sender
         self._ui_url = ui_url
+        # The return templates this writer attaches, each distinct workbook built once.
+        self._books = TemplateWorkbooks()
 
     @classmethod
     def for_settings(cls, framework: Framework, settings: Settings) -> EmailWriter:
@@ -160,7 +163,7 @@ class EmailWriter:
         if data.kind == "escalation":
             subject, text, html = self._escalation(data, recipient, day)
         else:
-            attachments = [template_attachment(self._framework, task) for task in (returns or {}).values()
+            attachments = [template_attachment(self._framework, task, self._books) for task in (returns or {}).values()
                            if any(task_reference(line.occurrence_key, line.assignee_key) == task.reference for line in data.lines)]
             subject, text, html = self._digest(data, recipient, day, feed_url, {a.filename for a in attachments})
         message = self._message(recipient, data.recipient, data.message_id, subject, text, html, now)

@@ -20,6 +20,7 @@ from qaframework.financial_year import FinancialYear, quarter_months
 from qaframework.framework.return_types import ReturnType
 from qaframework.returns.layout import ABOUT_SHEET, LAYOUTS
 from qaframework.returns.validation import ReturnTask, covered_quarter, dataset_rows_expected
+from qaframework.returns.workbook_copies import TemplateWorkbooks
 
 
 def prefilled_rows(rt: ReturnType, task: ReturnTask, agency_type: str) -> dict[str, list[dict[str, Any]]]:
@@ -128,11 +129,17 @@ def template_csv(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str
     return out.getvalue().encode("utf-8-sig")
 
 
-def template_xlsx(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str, agency_name: str) -> bytes:
-    """The workbook ``qaf returns template`` writes and reminders attach."""
+def template_xlsx(rt_key: str, rt: ReturnType, task: ReturnTask, agency_type: str, agency_name: str,
+                  books: TemplateWorkbooks | None = None) -> bytes:
+    """The workbook ``qaf returns template`` writes and reminders attach; ``books`` (a
+    run's :class:`~qaframework.returns.workbook_copies.TemplateWorkbooks`) makes it a copy
+    of a workbook with the same rows built earlier in the run."""
+    about, rows = about_rows(rt_key, rt, task, agency_name, explained=True), prefilled_rows(rt, task, agency_type)
+    if books is not None:
+        return books.xlsx(rt_key, rt, about, rows)
     from qaframework.returns.workbook import workbook_bytes
 
-    return workbook_bytes(rt, about_rows(rt_key, rt, task, agency_name, explained=True), prefilled_rows(rt, task, agency_type))
+    return workbook_bytes(rt, about, rows)
 
 
 def template_filename(reference: str, fmt: str = "xlsx") -> str:
