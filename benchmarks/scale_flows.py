@@ -17,14 +17,29 @@ from pathlib import Path
 
 from scale_setup import copy_database, previous_working_day
 from qaframework.framework import load_framework
+from qaframework.framework.yaml_reader import forget_parsed
 
 
 def _fresh(source: str, target: Path, framework_file: Path, day: date) -> None:
+    """The morning's database afresh, and the framework file to be parsed afresh, as in
+    the new process a worker starts each run in."""
     copy_database(Path(source.removeprefix("sqlite:///")), target)
     previous = previous_working_day(load_framework(framework_file), day).isoformat()
     with closing(sqlite3.connect(target)) as db, db:
         for job in ("open-activities", "check-deadlines"):
             db.execute("INSERT OR REPLACE INTO run_watermark (job, processed_through, updated_at) VALUES (?, ?, ?)", (job, previous, f"{previous} 08:00:00.000000"))
+    forget_parsed()
+
+
+def _again(run, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    """The best time of ``run`` run again on the database its last run left."""
+    best = float("inf")
+    for _ in range(repeats):
+        forget_parsed()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def bench_flows(folder: Path, framework_file: Path, source: str, day: date, repeats: int = 1) -> None:
@@ -86,3 +101,6 @@ def bench_flows(folder: Path, framework_file: Path, source: str, day: date, repe
         for name, run in flows.items():
             seconds = timed(run)
             print(f"    {name:<42} {seconds * 1000:8.0f} ms   ratio {seconds / baseline:6.1f}   (goal 2)")
+            if name == "check-deadlines":  # the same morning again: its emails sent, what is left is the rest of the run
+                again = _again(run, repeats)
+                print(f"      {'of which the run without sending':<40} {again * 1000:8.0f} ms   ratio {again / baseline:6.1f}   (the same morning run again: nothing left to send)")

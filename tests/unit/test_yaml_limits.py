@@ -154,3 +154,23 @@ def test_any_yaml_is_read_or_refused_in_one_line(tmp_path: Path, text: str) -> N
     except FrameworkFileError as exc:
         assert "\n" not in str(exc) and str(exc).startswith(str(path))
     assert time.monotonic() - started < 2
+
+
+def test_a_file_read_again_is_its_content_now_and_each_read_its_own_copy(tmp_path: Path) -> None:
+    path = _write(tmp_path, "agencies: {a: {name: First}}\n")
+    first = read_yaml(path)
+    first["agencies"]["a"]["name"] = "Changed by the caller"
+    assert read_yaml(path) == {"agencies": {"a": {"name": "First"}}}, "a caller's change is not kept"
+    stat = path.stat()
+    path.write_text("agencies: {a: {name: Other}}\n", encoding="utf-8")  # the same size, and the same time below
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert read_yaml(path) == {"agencies": {"a": {"name": "Other"}}}
+
+
+def test_a_text_refused_once_is_refused_every_time_in_any_file(tmp_path: Path) -> None:
+    for name in ("one.yaml", "two.yaml", "one.yaml"):
+        path = _write(tmp_path, "a: 1\na: 2\n", name)
+        with pytest.raises(FrameworkFileError) as caught:
+            read_yaml(path)
+        assert str(caught.value).startswith(str(path)) and "line 2" in caught.value.field
