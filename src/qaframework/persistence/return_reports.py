@@ -16,18 +16,17 @@ from qaframework.framework.return_types import S11SelfAssessmentType
 from qaframework.occurrence_kinds import ACTION
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task
 from qaframework.returns.dashboard import ReturnTaskFacts
-from qaframework.persistence.returns import as_return_task
-from qaframework.returns.validation import split_task_reference
+from qaframework.returns.validation import period_label, split_task_reference
 from qaframework.returns.validation import task_reference as reference
 
 
 def _return_tasks(framework: Framework, activities: Iterable[str] | None, *columns: Any) -> Select[Any]:
     """Live agency tasks of the activities that take a return (of ``activities`` only, if
-    given): ``columns`` of them, or the task and its occurrence."""
+    given): ``columns`` of them and their occurrences."""
     taking = [a for rt in framework.document.returns.values() for a in rt.activities]
     wanted = taking if activities is None else [a for a in taking if a in set(activities)]
     return (
-        select(*(columns or (Task, Occurrence))).select_from(Task)
+        select(*columns).select_from(Task)
         .join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
         .where(Task.assignee_kind == "agency", Occurrence.activity.in_(wanted), Occurrence.kind != ACTION, Task.status != "cancelled")  # type: ignore[attr-defined]
     )
@@ -40,7 +39,12 @@ def return_task_facts(*, session: Session, framework: Framework, financial_year:
     def of_year(statement: Select[Any]) -> Select[Any]:
         return statement if financial_year is None else statement.where(Occurrence.financial_year == financial_year)
 
-    tasks = session.execute(of_year(_return_tasks(framework, activities))).all()
+    # The columns the facts need, not whole Task and Occurrence objects (tens of thousands
+    # of them for the papers, which read every year).
+    tasks = session.execute(of_year(_return_tasks(
+        framework, activities, Task.id, Task.assignee_key, Task.due, Task.status,
+        Occurrence.key, Occurrence.activity, Occurrence.title, Occurrence.financial_year, Occurrence.period,
+    ))).all()
     submissions: dict[int, list[tuple[str, int, bool, str]]] = {}
     if tasks:
         # The columns the facts need, not the stored files; for the tasks read, found by
@@ -53,14 +57,13 @@ def return_task_facts(*, session: Session, framework: Framework, financial_year:
         for task_id, status, version, late, payload in rows:
             submissions.setdefault(task_id, []).append((status, version, late, payload))
     facts = []
-    for task, occurrence in tasks:
-        subs = submissions.get(task.id, [])  # type: ignore[arg-type]
+    for task_id, agency_key, due, status, occurrence_key, activity, title, financial_year, period in tasks:
+        subs = submissions.get(task_id, [])
         accepted = [s for s in subs if s[0] == "accepted"]
         last_accepted = accepted[-1][1] if accepted else 0
-        rt = as_return_task(task, occurrence)
         facts.append(ReturnTaskFacts(
-            reference=rt.reference, agency_key=task.assignee_key, activity=occurrence.activity, title=occurrence.title,
-            period=rt.period_label, due=task.due, status=task.status, accepted_versions=len(accepted),
+            reference=reference(occurrence_key, agency_key), agency_key=agency_key, activity=activity, title=title,
+            period=period_label(financial_year, period), due=due, status=status, accepted_versions=len(accepted),
             first_accepted_late=accepted[0][2] if accepted else False,
             rejected_since_accepted=sum(1 for s in subs if s[0] == "rejected" and s[1] > last_accepted),
             latest_payload=json.loads(accepted[-1][3]) if accepted else {},
