@@ -46,9 +46,11 @@ MAX_NODES = 100_000
 KEPT_TEXTS = 8
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+#: What each text parsed to (a mapping), oldest first.
 _parsed: dict[str, Any] = {}
 _parsed_lock = threading.Lock()
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 class _Refused(yaml.constructor.ConstructorError):
@@ -214,11 +216,10 @@ def read_yaml(path: Path) -> Any:
         data = _load(text)
     except yaml.YAMLError as exc:
         raise FrameworkFileError(file, _where(text, exc), _problem(exc)) from None
-    if isinstance(data, dict):
-        with _parsed_lock:
-            while len(_parsed) >= KEPT_TEXTS:
-                _parsed.pop(next(iter(_parsed)))  # the oldest
-            _parsed[text] = copy.deepcopy(data)
     if not isinstance(data, dict):
         raise FrameworkFileError(file, "", "expected a YAML mapping of settings at the top level")
+    with _parsed_lock:
+        while len(_parsed) >= KEPT_TEXTS:
+            _parsed.pop(next(iter(_parsed)))  # the oldest
+        _parsed[text] = copy.deepcopy(data)
     return data
