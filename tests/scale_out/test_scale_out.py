@@ -2,10 +2,13 @@
 PostgreSQL, our database on PostgreSQL, the work pool and every deployment of
 prefect.yaml (``prefect deploy --all``), two process workers, and a day's runs (plan,
 open, check, a rapid review waiting for its form), each completing exactly once, with
-one worker stopped half-way through the day."""
+one worker stopped half-way through the day. The rapid review's first form is then
+answered through the API, and the resumed run goes on in a new worker process to its
+next form (the other flow tests run their resumed runs in the test's own process)."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -82,6 +85,18 @@ def _wait_for(api_url: str, runs: dict[str, str], final: dict[str, str], process
     raise AssertionError(f"runs did not finish in {timeout:.0f} s: {states}")
 
 
+def _waiting_form(api_url: str, run_id: str) -> dict:  # type: ignore[type-arg]
+    """The schema of the form the suspended run waits for (saved just after it pauses)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        inputs = api("POST", f"{api_url}/flow_runs/{run_id}/input/filter", json={"prefix": "suspended-", "limit": 50, "exclude_keys": []})
+        schemas = [i["value"] for i in inputs if i["key"].endswith("-schema")]  # type: ignore[union-attr,index]
+        if schemas:
+            return json.loads(schemas[-1]) if isinstance(schemas[-1], str) else schemas[-1]  # type: ignore[no-any-return]
+        time.sleep(1)
+    raise AssertionError(f"run {run_id} saved no form")
+
+
 def test_the_scale_out_of_deploy_md_runs_a_day_once_with_a_worker_stopped_half_way(databases: tuple[str, str], tmp_path: Path) -> None:
     prefect_db, ours = databases
     port = free_port()
@@ -117,6 +132,25 @@ def test_the_scale_out_of_deploy_md_runs_a_day_once_with_a_worker_stopped_half_w
         assert paused["state"]["name"] == "Suspended", "the rapid review waits for its form without holding a process"  # type: ignore[index]
         worker_b = processes.log("worker-b")
         assert all(run_id in worker_b for run_id in second.values()), "the worker still running took the second half"
+
+        # The case's first stage is answered as the UI does; the run starts again in a
+        # new worker process, records the stage and suspends at the next one.
+        review = second["rapid-review/rapid-review"]
+        first_form = _waiting_form(api_url, review)
+        stage = first_form["properties"]["stage"]["enum"][0]
+        day = next(name for name in ("done_on", "signed_off_on", "decided_on") if name in first_form["properties"])
+        assert day == "done_on", f"the chain's first stage is a stage done on a day: {first_form['properties']}"
+        resumed = api("POST", f"{api_url}/flow_runs/{review}/resume", json={"run_input": {"stage": stage, day: "2027-04-01"}})
+        assert resumed["status"] == "ACCEPT", resumed  # type: ignore[index]
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            run = api("GET", f"{api_url}/flow_runs/{review}")
+            assert run["state_type"] not in ("FAILED", "CRASHED", "COMPLETED"), f"the resumed run ended: {run['state']}"  # type: ignore[index]
+            if run["state_type"] == "PAUSED" and not run["name"].endswith(f"-{stage}"):  # type: ignore[index]
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"the resumed run did not reach its next form: {run['name']} {run['state_type']}")  # type: ignore[index]
     finally:
         processes.stop_all()
 
@@ -127,9 +161,11 @@ def test_the_scale_out_of_deploy_md_runs_a_day_once_with_a_worker_stopped_half_w
         audit = dict(db.execute(text("SELECT action, count(*) FROM audit_log GROUP BY action")).all())
         marks = dict(db.execute(text("SELECT job, processed_through::text FROM run_watermark")).all())
         cases = db.execute(text("SELECT count(*) FROM review_case")).scalar_one()
+        stages_done = db.execute(text("SELECT subject, detail FROM audit_log WHERE action = 'case-stage-recorded'")).all()
     engine.dispose()
     assert tasks[0] == tasks[1] > 0, "every task once"
     assert opened > 0
     assert audit.get("plan-written") == 1 and audit.get("tasks-opened") == 1, audit
     assert marks == {"open-activities": "2027-04-01", "check-deadlines": "2027-04-01"}
     assert cases == 1
+    assert len(stages_done) == 1 and stage in str(stages_done[0].detail), f"the answered stage, recorded once: {stages_done}"
