@@ -11,8 +11,12 @@ activity or a stage: the framework is asked."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -206,11 +210,27 @@ def simulate_year(url: str, partnership: Framework) -> Simulated:
                      (a1, a2), a3, a4)
 
 
-@pytest.fixture
-def simulated(database_url: str, partnership: Framework) -> Simulated:
-    return simulate_year(database_url, partnership)
+@pytest.fixture(scope="session")
+def simulated_sqlite_years(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Path, Simulated]]:
+    """Each framework file's year, simulated on SQLite once per session (the first test
+    that asks for it), for copying: the file, and what it holds."""
+    return {}
 
 
 @pytest.fixture
-def simulated_sqlite(tmp_path, partnership: Framework) -> Simulated:  # type: ignore[no-untyped-def]
-    return simulate_year(f"sqlite:///{tmp_path / 'qaf.db'}", partnership)
+def simulated(database_url: str, partnership: Framework, simulated_sqlite_years: dict[Path, tuple[Path, Simulated]],
+              tmp_path_factory: pytest.TempPathFactory) -> Simulated:
+    """The simulated year in the test's own database. On SQLite a copy of the session's
+    simulation (3-4 s each, the same every time: it takes its days from the framework,
+    never from the clock); on PostgreSQL simulated afresh."""
+    if not database_url.startswith("sqlite:///"):
+        return simulate_year(database_url, partnership)
+    if partnership.source not in simulated_sqlite_years:
+        path = tmp_path_factory.mktemp("simulated") / "qaf.db"
+        simulated_sqlite_years[partnership.source] = (path, simulate_year(f"sqlite:///{path}", partnership))
+        with closing(sqlite3.connect(path)) as connection:  # all of it in the one file
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.execute("PRAGMA journal_mode=DELETE")
+    template, year = simulated_sqlite_years[partnership.source]
+    shutil.copyfile(template, database_url.removeprefix("sqlite:///"))
+    return replace(year, url=database_url)
