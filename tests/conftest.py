@@ -118,7 +118,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database migrated to the newest schema once per session, for copying."""
     path = tmp_path_factory.mktemp("template") / "qaf.db"
     prepare(f"sqlite:///{path}")
-    with closing(sqlite3.connect(path)) as connection:  # all of it in the one file
+    return in_one_file(path)
+
+
+def in_one_file(path: Path) -> Path:
+    """The SQLite database at ``path`` with all of it in that file (its write-ahead log
+    folded in and switched off), so that copying the file copies the database."""
+    with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.execute("PRAGMA journal_mode=DELETE")
     return path

@@ -4,9 +4,9 @@ A real ``prefect.runner.Runner`` polls the API, proposes each run's states and h
 run to Prefect's engine; only where the engine runs differs from a worker's. A worker
 starts a new Python process for every run, and every resumed run, at 2-3 s of CPU each
 (importing Prefect and our flows); here the engine runs the same flow object in a thread
-of the test's process. The process boundary itself (a worker importing the deployments
-of ``prefect.yaml``, a run crashing with its process) is tested by ``tests/scale_out``
-and ``tests/system``, which start real workers."""
+of the test's process. What the process boundary adds (a worker importing the
+deployments of ``prefect.yaml``, a resumed run starting again in a new process) is
+tested by ``tests/scale_out`` and ``tests/system``, which start real workers."""
 
 from __future__ import annotations
 
@@ -78,8 +78,8 @@ def served(flow: Any, name: str, triggers: list[Any] | None = None) -> Iterator[
 
         asyncio.run(main())
 
-    # The direct starter calls its module's run_flow_in_subprocess, the seam Prefect
-    # documents for replacing it.
+    # The direct starter calls its module's run_flow_in_subprocess; its docstring says to
+    # patch the module to override it.
     with patch.object(_starter_direct, "run_flow_in_subprocess", _run_in_thread):
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()

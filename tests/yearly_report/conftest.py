@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -39,6 +37,7 @@ from qaframework.returns.validation import task_reference
 from qaframework.reviews.chain import CaseDates, stages_for
 from qaframework.yearly_plan import plan_financial_year
 from tests.actions.conftest import make_finding
+from tests.conftest import in_one_file
 from tests.partnerships.conftest import framework, partnership, partnership_qaf  # noqa: F401 - fixtures
 from tests.returns.test_round_trip import qaf  # noqa: F401 - the in-process CLI fixture
 
@@ -221,16 +220,15 @@ def simulated_sqlite_years(tmp_path_factory: pytest.TempPathFactory) -> dict[Pat
 def simulated(database_url: str, partnership: Framework, simulated_sqlite_years: dict[Path, tuple[Path, Simulated]],
               tmp_path_factory: pytest.TempPathFactory) -> Simulated:
     """The simulated year in the test's own database. On SQLite a copy of the session's
-    simulation (3-4 s each, the same every time: it takes its days from the framework,
-    never from the clock); on PostgreSQL simulated afresh."""
+    simulation (3-4 s each, and the same every time: its days come from the framework,
+    not the clock; only the audit log's timestamps are the first test's); on PostgreSQL
+    simulated afresh."""
     if not database_url.startswith("sqlite:///"):
         return simulate_year(database_url, partnership)
     if partnership.source not in simulated_sqlite_years:
         path = tmp_path_factory.mktemp("simulated") / "qaf.db"
-        simulated_sqlite_years[partnership.source] = (path, simulate_year(f"sqlite:///{path}", partnership))
-        with closing(sqlite3.connect(path)) as connection:  # all of it in the one file
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            connection.execute("PRAGMA journal_mode=DELETE")
+        year = simulate_year(f"sqlite:///{path}", partnership)
+        simulated_sqlite_years[partnership.source] = (in_one_file(path), year)
     template, year = simulated_sqlite_years[partnership.source]
     shutil.copyfile(template, database_url.removeprefix("sqlite:///"))
     return replace(year, url=database_url)

@@ -41,7 +41,6 @@ class SmtpTransport:
                 client.login(self.username, self.password or "")
             client.send_message(message)
 
-
     def _context(self) -> ssl.SSLContext:
         """The TLS settings of this transport's connections (one per email, one transport
         per delivery run): the system's certificate authorities are read from disk once,
