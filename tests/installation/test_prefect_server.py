@@ -11,6 +11,7 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -88,7 +89,10 @@ def test_a_run_starts_only_on_the_installations_own_prefect_server(
     assert code == 0, err
     assert f"The Prefect server at {api} is now this installation's ({first})" in out
     assert read_installation(first).prefect_api_url == api  # type: ignore[union-attr]
-    owner = httpx.get(f"{api}/variables/name/{OWNER_VARIABLE}", timeout=10).json()["value"]
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:  # asks again if the busy test server answers 503
+        owner = client.read_variable_by_name(OWNER_VARIABLE).value  # type: ignore[union-attr]
     assert owner == {"id": read_installation(first).id, "data_dir": str(first)}  # type: ignore[union-attr]
 
     # PREFECT_API_URL left exported from work on the first installation.
@@ -107,22 +111,23 @@ def test_a_run_starts_only_on_the_installations_own_prefect_server(
             f"the Prefect server at {api} already belongs to the qaframework installation in {first}")
     assert cases_in(database_url) == 0
 
-    # The first installation starts its run there, on its own deployment.
-    flow = httpx.post(f"{api}/flows/", json={"name": "rapid-review"}, timeout=10).json()
-    deployment = httpx.post(f"{api}/deployments/", json={"name": "rapid-review", "flow_id": flow["id"]}, timeout=10)
-    assert deployment.is_success, deployment.text
-    run_id = None
-    try:
-        code, out, err = run_qaf(*start, QAF_DATA_DIR=str(first))
-        assert code == 0, err
-        assert "Opened case RR-2026-001." in out
-        run_id = out.split("Prefect run ")[1].split()[0]
-        run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
-        assert (run["deployment_id"], run["parameters"]) == (deployment.json()["id"], {"reference": "RR-2026-001", "aware": "2026-12-14"})
-    finally:
-        if run_id:
-            httpx.delete(f"{api}/flow_runs/{run_id}", timeout=10)
-        httpx.delete(f"{api}/deployments/{deployment.json()['id']}", timeout=10)
+    # The first installation starts its run there, on its own deployment. The test's own
+    # calls go through Prefect's client, which asks again when the shared test server
+    # answers 503 while busy (as qaf itself does).
+    with get_client(sync_client=True) as client:
+        deployment_id = client.create_deployment(client.create_flow_from_name("rapid-review"), "rapid-review")
+        run_id = None
+        try:
+            code, out, err = run_qaf(*start, QAF_DATA_DIR=str(first))
+            assert code == 0, err
+            assert "Opened case RR-2026-001." in out
+            run_id = out.split("Prefect run ")[1].split()[0]
+            run = client.read_flow_run(UUID(run_id))
+            assert (run.deployment_id, run.parameters) == (deployment_id, {"reference": "RR-2026-001", "aware": "2026-12-14"})
+        finally:
+            if run_id:
+                client.delete_flow_run(UUID(run_id))
+            client.delete_deployment(deployment_id)
 
 
 def test_a_server_no_installation_claimed_is_refused_and_a_stopped_one_is_reported(
