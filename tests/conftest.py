@@ -31,14 +31,24 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
-    """One real Prefect API (prefect_test_harness) for the whole session, shared by every
-    test that runs flows: several servers in one session would leave Prefect's process-wide
-    clients (the events worker) talking to one that has gone."""
+    """One real Prefect API for the whole session, shared by every test that runs flows:
+    several servers in one session would leave Prefect's process-wide clients (the events
+    worker) talking to one that has gone. It is Prefect's test server, on a PostgreSQL
+    database of its own where the tests' PostgreSQL server answers (see
+    ``tests/prefect_server.py``), else ``prefect_test_harness`` on SQLite.
+
+    Flow runs send no heartbeats here. Prefect's heartbeat thread sleeps a second at a
+    time and every run, each subflow too, waits for it to wake before it ends (an empty
+    flow: 1.1 s with heartbeats, 0.2-0.3 s without); nothing here tests Prefect's
+    detection of crashed runs, which they serve. Deployed runs keep Prefect's default."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from tests.prefect_server import prefect_test_server
+
+    on_postgres = _postgres_unreachable() is None
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_server(on_postgres):
         yield
 
 

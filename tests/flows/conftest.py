@@ -1,4 +1,4 @@
-"""Flow tests run against one real Prefect API (prefect_test_harness) per session, with
+"""Flow tests run against one real Prefect API (Prefect's test server) per session, with
 our database on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
