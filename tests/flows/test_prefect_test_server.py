@@ -1,4 +1,5 @@
-"""The tests' Prefect server keeps its records where ``tests/prefect_server.py`` says."""
+"""The tests' Prefect server keeps its records where ``tests/prefect_server.py`` says, and
+the tests' flow runs send no heartbeats (``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ PROBE = "qaf-test-server-probe"
 @pytest.mark.postgres
 def test_the_flow_tests_prefect_server_keeps_its_runs_in_postgresql_where_it_answers(postgres_url: str) -> None:
     from prefect import flow
-    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, get_current_settings
 
     @flow(name=PROBE)
-    def probe() -> int:
-        return 7
+    def probe() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency  # what the engine reads
 
-    assert probe() == 7
+    assert probe() is None, "a run under test sends no heartbeats"
     url = make_url(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
     assert url.drivername == "postgresql+asyncpg"
     assert url.database.startswith("qaf_prefect_")
