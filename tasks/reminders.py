@@ -2,8 +2,9 @@
 the notices of rejected returns.
 
 Queuing is a database write (retried on transient errors). Sending claims and sends
-one email at a time; a server that cannot be reached ends the attempt, and the Prefect
-retries (with backoff) and the next scheduled run pick up whatever is still unsent.
+one email at a time, all over the run's one connection to the mail server; a server
+that cannot be reached ends the attempt, and the Prefect retries (with backoff) and the
+next scheduled run pick up whatever is still unsent.
 """
 
 from __future__ import annotations
@@ -77,7 +78,11 @@ def send_reminders(settings: Settings, framework: Framework, today: date) -> dic
         return settings.feeds_base_url + path if path else None
 
     writer = EmailWriter.for_settings(framework, settings)
-    report: DeliveryReport = deliver_pending(url, writer, transport_for(settings), feed_url, data_dir=settings.data_dir)
+    transport = transport_for(settings)
+    try:
+        report: DeliveryReport = deliver_pending(url, writer, transport, feed_url, data_dir=settings.data_dir)
+    finally:
+        transport.close()  # the run's one connection to the mail server
     if report.failed:
         # Raising lets Prefect retry with backoff; what was sent stays sent.
         raise UnsentEmails(f"{report.sent} emails sent, {report.failed} not sent ({', '.join(sorted(set(report.errors)))}); they stay in the outbox")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from aiosmtpd.controller import Controller
 
 from qaframework.reminders.transport import SmtpTransport
 from tests.reminders.conftest import Mailbox, free_port
+from tests.reminders.test_smtp_connection import email
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +48,6 @@ def server(request: pytest.FixtureRequest, authority: trustme.CA) -> Iterator[tu
         controller.stop()
 
 
-def _message(n: int) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "qaf@partnership.example"
-    message["To"] = "contact@agency.example"
-    message["Subject"] = f"Reminder {n}"
-    message["Message-ID"] = f"<tls-{n}@partnership.example>"
-    message.set_content(f"body {n}")
-    return message
-
-
 def _trusting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, authority: trustme.CA) -> Path:
     """The machine's trusted authorities are the test's CA alone (SSL_CERT_FILE)."""
     bundle = tmp_path / "trusted.pem"
@@ -72,14 +62,16 @@ def test_mail_goes_over_tls_to_a_server_whose_certificate_is_trusted(server: tup
     security, port, mailbox = server
     bundle = _trusting(monkeypatch, tmp_path, authority)
     transport = SmtpTransport("127.0.0.1", port, security=security, timeout=10)
-    transport.send(_message(1))
+    transport.send(email(1))
+    transport.close()
     # The trusted authorities were read once, for the transport: with the bundle gone the
-    # same transport's next email still goes (a new transport's would not).
+    # same transport's next connection still checks the server (a new transport's cannot).
     bundle.unlink()
-    transport.send(_message(2))
+    transport.send(email(2))
+    transport.close()
     assert [m["Subject"] for m in mailbox.messages] == ["Reminder 1", "Reminder 2"]
     with pytest.raises(ssl.SSLError):
-        SmtpTransport("127.0.0.1", port, security=security, timeout=10).send(_message(3))
+        SmtpTransport("127.0.0.1", port, security=security, timeout=10).send(email(3))
     assert len(mailbox.messages) == 2
 
 
@@ -88,5 +80,5 @@ def test_a_server_whose_certificate_is_not_trusted_gets_no_mail(server: tuple[st
     security, port, mailbox = server
     _trusting(monkeypatch, tmp_path, trustme.CA())  # another authority than the server's
     with pytest.raises(ssl.SSLCertVerificationError):
-        SmtpTransport("127.0.0.1", port, security=security, timeout=10).send(_message(1))
+        SmtpTransport("127.0.0.1", port, security=security, timeout=10).send(email(1))
     assert mailbox.messages == []
