@@ -32,7 +32,7 @@ from qaframework.persistence.return_notices import REJECTION_NOTICE, mark_notice
 from qaframework.persistence.tables import utc_now
 from qaframework.reminders.attachments import return_tasks
 from qaframework.reminders.emails import EmailWriter, who_is
-from qaframework.reminders.transport import Transport, server_closed
+from qaframework.reminders.transport import Transport, server_closing
 
 def server_unusable(exc: BaseException) -> bool:
     """Failures that would fail for every email (no connection, refused login, TLS, a
@@ -40,7 +40,7 @@ def server_unusable(exc: BaseException) -> bool:
     refused recipient) only skip that email."""
     if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError, ssl.SSLError, socket.gaierror)):
         return True
-    if isinstance(exc, smtplib.SMTPException) and server_closed(exc):
+    if isinstance(exc, smtplib.SMTPException) and server_closing(exc):
         return True
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 

@@ -28,11 +28,9 @@ class Transport(Protocol):
 CLOSING = 421
 
 
-def server_closed(exc: smtplib.SMTPException) -> bool:
-    """Whether the server ended the connection: it was gone when the email began, or the
-    server answered 421 (smtplib then closes its side)."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return True
+def server_closing(exc: smtplib.SMTPException) -> bool:
+    """Whether the server answered 421: it takes no more on this connection (the email it
+    answered was not accepted), and smtplib has closed its side."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return any(code == CLOSING for code, _ in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == CLOSING
@@ -42,9 +40,11 @@ def server_closed(exc: smtplib.SMTPException) -> bool:
 class SmtpTransport:
     """Email to a mail server, every email of a delivery run over one connection (opened
     at the first, closed by ``close``): connecting, TLS and logging in once, not once per
-    email. A connection the server has since closed (idle, or at its limit of emails per
-    connection) is opened again for the email that found it closed; an email refused on
-    a connection that was working gets no second try here."""
+    email. Before each later email the connection is asked whether it still stands
+    (NOOP); one the server has closed since (idle) is opened again. An email the server
+    answers 421 (at its limit of emails a connection) is sent once more on a new
+    connection: a 421 means it was not taken. Nothing that may have reached the server
+    is sent again here."""
 
     host: str
     port: int
@@ -56,15 +56,23 @@ class SmtpTransport:
     _client: smtplib.SMTP | None = field(default=None, init=False, repr=False, compare=False)
 
     def send(self, message: EmailMessage) -> None:
+        if self._client is not None and not self._still_open():
+            self.close()
         reused = self._client is not None
         try:
             self._send_on_connection(message)
         except smtplib.SMTPException as exc:
-            if not (reused and self._client is None and server_closed(exc)):
+            if not (reused and self._client is None and server_closing(exc)):
                 raise
-            # The server had closed the run's connection before this email: once more,
-            # on a new connection.
-            self._send_on_connection(message)
+            self._send_on_connection(message)  # on a new connection
+
+    def _still_open(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            return self._client.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
 
     def _send_on_connection(self, message: EmailMessage) -> None:
         """Send on the run's connection, and forget it unless it is still working (a
