@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
 
 from qaframework.cli import main
 from qaframework.financial_year import FinancialYear
@@ -35,22 +36,20 @@ class Cli:
     url: str
     folder: Path
     run: Callable[..., tuple[int, str, str]]
+    #: the test's own reading of the database (one engine for every snapshot of the test)
+    engine: Engine
 
     def snapshot(self) -> tuple[dict[str, list[str]], list[str]]:
         """Every row of every table, and every file in the working folder but the data folder."""
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as connection:
-                rows = {t: sorted(repr(tuple(r)) for r in connection.execute(text(f'SELECT * FROM "{t}"')))
-                        for t in inspect(connection).get_table_names()}
-        finally:
-            engine.dispose()
+        with self.engine.connect() as connection:
+            rows = {t: sorted(repr(tuple(r)) for r in connection.execute(text(f'SELECT * FROM "{t}"')))
+                    for t in inspect(connection).get_table_names()}
         files = sorted(str(p.relative_to(self.folder)) for p in self.folder.rglob("*") if ".qaf" not in p.parts)
         return rows, files
 
 
 @pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
     """``qaf`` in this process, in an empty folder, against a database planned for 2027/28."""
     monkeypatch.setenv("QAF_DATABASE_URL", database_url)
     monkeypatch.setenv("QAF_DATA_DIR", str(tmp_path / ".qaf"))
@@ -69,7 +68,11 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
 
     code, _, err = run("plan", "--fy", "2027", "--as-of", "2027-04-01")
     assert code == 0, err
-    return Cli(database_url, tmp_path, run)
+    engine = create_engine(database_url)
+    try:
+        yield Cli(database_url, tmp_path, run, engine)
+    finally:
+        engine.dispose()
 
 
 def assert_refused(result: tuple[int, str, str], *fragments: str) -> str:
