@@ -14,8 +14,8 @@ from datetime import date
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
