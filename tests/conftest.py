@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -141,7 +140,7 @@ def in_one_file(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_schema_statements() -> list[tuple[str, Any]]:
+def postgres_schema_statements() -> list[str]:
     """What migrating an empty PostgreSQL schema to the newest writes, statement by
     statement (recorded once per session), to send again to each test's schema: Alembic
     reads eleven migration scripts each time, the statements take a fraction of that.
@@ -151,12 +150,14 @@ def postgres_schema_statements() -> list[tuple[str, Any]]:
         pytest.skip(reason)
     url, drop = _new_postgres_schema()
     engine = make_engine(url)
-    sent: list[tuple[str, Any]] = []
+    sent: list[str] = []
 
     @event.listens_for(engine, "before_cursor_execute")
     def _sent(_connection, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
         if not statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
+            # Sent again as one text, so none may carry values of its own.
+            assert not parameters, f"a migration statement carries values, which the copy would lose: {statement[:200]}"
+            sent.append(statement)
 
     try:
         migrate(engine)
@@ -188,8 +189,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            for statement, parameters in statements:
-                connection.exec_driver_sql(statement, parameters)
+            # One round trip for them all (0.15 s a test here, 0.2 s one by one).
+            connection.exec_driver_sql(";\n".join(statements))
     finally:
         engine.dispose()
     try:
