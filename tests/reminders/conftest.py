@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import Message
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,13 +53,18 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    """An aiosmtpd server on loopback: ``handler`` takes the mail (a Mailbox unless given);
+    ``options`` go to aiosmtpd's Controller (``ssl_context``, ``tls_context``...)."""
+
+    def __init__(self, port: int, handler: Any = None, **options: Any) -> None:
         self.port = port
         self.mailbox = Mailbox()
+        self.handler = handler if handler is not None else self.mailbox
+        self.options = options
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
         self._controller.start()
 
     def stop(self) -> None:

@@ -14,25 +14,26 @@ from datetime import date
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from qaframework.framework import Framework
 from qaframework.persistence.database import transaction
 from qaframework.persistence.tables import EmailMessage as OutboxEmail
 from qaframework.reminders.transport import SmtpTransport
-from tests.reminders.conftest import free_port, run_day
+from tests.reminders.conftest import SmtpServer, free_port, run_day
 
 REFUSED = "gone@agency.example"
 
 
 class Relay:
     """What the server received, by connection (the client's address and port), and its
-    rules: at most ``per_connection`` emails a connection (then 421), or 421 to all."""
+    rules: at most ``per_connection`` emails a connection (then 421), or 421 to all; the
+    email with subject ``drop_after`` is taken and the connection dropped unanswered."""
 
-    def __init__(self, per_connection: int | None = None, closing: bool = False) -> None:
+    def __init__(self, per_connection: int | None = None, closing: bool = False, drop_after: str | None = None) -> None:
         self.per_connection = per_connection
         self.closing = closing
+        self.drop_after = drop_after
         self.received: list[tuple[tuple[str, int], str]] = []
         self.mail_commands = 0
         self.lock = threading.Lock()
@@ -55,6 +56,8 @@ class Relay:
         subject = next(line for line in envelope.content.decode().splitlines() if line.startswith("Subject: "))
         with self.lock:
             self.received.append((session.peer, subject.removeprefix("Subject: ")))
+        if subject.removeprefix("Subject: ") == self.drop_after:
+            server.transport.close()  # taken, but the connection drops before the answer
         return "250 OK"
 
     def connections(self) -> int:
@@ -68,14 +71,13 @@ class Servers:
     """Loopback SMTP servers, each stopped at the end of the test (or before, by port)."""
 
     def __init__(self) -> None:
-        self.running: dict[int, Controller] = {}
+        self.running: dict[int, SmtpServer] = {}
 
     def start(self, relay: Relay, port: int | None = None) -> int:
-        port = port or free_port()
-        controller = Controller(relay, hostname="127.0.0.1", port=port)
-        controller.start()
-        self.running[port] = controller
-        return port
+        server = SmtpServer(port or free_port(), relay)
+        server.start()
+        self.running[server.port] = server
+        return server.port
 
     def stop(self, port: int) -> None:
         self.running.pop(port).stop()
@@ -135,6 +137,18 @@ def test_a_connection_the_server_dropped_while_idle_is_opened_again(servers: Ser
     transport.send(email(2))
     transport.close()
     assert before.subjects() == ["Reminder 1"] and after.subjects() == ["Reminder 2"]
+
+
+def test_an_email_that_may_have_reached_the_server_is_not_sent_again(servers: Servers) -> None:
+    relay = Relay(drop_after="Reminder 2")
+    transport = SmtpTransport("127.0.0.1", servers.start(relay), security="none", timeout=10)
+    transport.send(email(1))
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        transport.send(email(2))  # the server took it, then the connection dropped
+    transport.send(email(3))  # on a new connection
+    transport.close()
+    assert relay.subjects() == ["Reminder 1", "Reminder 2", "Reminder 3"], "the dropped one once: the outbox decides later"
+    assert relay.connections() == 2
 
 
 def test_a_refused_email_keeps_the_connection_for_the_next(servers: Servers) -> None:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 
 from qaframework.reminders.transport import SmtpTransport
-from tests.reminders.conftest import Mailbox, free_port
+from tests.reminders.conftest import Mailbox, SmtpServer, free_port
 from tests.reminders.test_smtp_connection import email
 
 
@@ -34,18 +33,16 @@ def _server_context(authority: trustme.CA) -> ssl.SSLContext:
 def server(request: pytest.FixtureRequest, authority: trustme.CA) -> Iterator[tuple[str, int, Mailbox]]:
     """A loopback SMTP server speaking the security asked for, its certificate issued by
     ``authority``; STARTTLS is required before any mail is taken."""
-    mailbox = Mailbox()
-    port = free_port()
     context = _server_context(authority)
     if request.param == "tls":
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port, ssl_context=context)
+        server = SmtpServer(free_port(), ssl_context=context)
     else:
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
-    controller.start()
+        server = SmtpServer(free_port(), tls_context=context, require_starttls=True)
+    server.start()
     try:
-        yield request.param, port, mailbox
+        yield request.param, server.port, server.mailbox
     finally:
-        controller.stop()
+        server.stop()
 
 
 def _trusting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, authority: trustme.CA) -> Path:
