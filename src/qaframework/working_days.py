@@ -13,8 +13,10 @@ bank holiday still starts that day; its first working day is the next one.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import accumulate
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -38,6 +40,25 @@ class WorkingDayCalendar:
 
     def __init__(self, country: str = "GB", subdivision: str = "ENG") -> None:
         self._holidays = _bank_holidays(country, subdivision)
+        # The holidays in order and how many of the first n fall on a weekday, with how
+        # many years and dates they were sorted from (one value, so that a thread reads
+        # the lists and their key together).
+        self._sorted: tuple[tuple[int, int], list[date], list[int]] = ((0, 0), [], [0])
+
+    def _weekday_holidays(self, first: date, last: date) -> int:
+        """How many bank holidays from ``first`` to ``last`` (both included) fall on a weekday."""
+        holidays_ = self._holidays
+        years = range(first.year, last.year + 1)
+        if not holidays_.years.issuperset(years):
+            for year in years:
+                date(year, 1, 1) in holidays_  # noqa: B015 - looking a year up fills it in
+        filled = (len(holidays_.years), len(holidays_))
+        sorted_for, ordered, on_weekdays = self._sorted
+        if sorted_for != filled:  # a year was filled in since the lists were made
+            ordered = sorted(holidays_)
+            on_weekdays = [0, *accumulate(d.weekday() not in holidays_.weekend for d in ordered)]
+            self._sorted = (filled, ordered, on_weekdays)
+        return on_weekdays[bisect_right(ordered, last)] - on_weekdays[bisect_left(ordered, first)]
 
     def is_working_day(self, day: date) -> bool:
         return self._holidays.is_working_day(day)
@@ -76,8 +97,8 @@ class WorkingDayCalendar:
         days = (end - first).days + 1
         weeks, rest = divmod(days, 7)
         weekdays = weeks * (7 - len(weekend)) + sum((first.weekday() + i) % 7 not in weekend for i in range(rest))
-        # (The slice fills in the range's years, and with them their weekend workdays.)
-        off = sum(d.weekday() not in weekend for d in holidays_[first:end + timedelta(days=1)])
+        # (Counting them fills in the range's years, and with them their weekend workdays.)
+        off = self._weekday_holidays(first, end)
         worked = sum(first <= d <= end and d.weekday() in weekend for d in holidays_.weekend_workdays)
         return weekdays - off + worked
 

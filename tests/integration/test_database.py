@@ -77,6 +77,41 @@ def test_two_migrations_at_once_from_empty(engine: Engine) -> None:
     assert schema_revision(engine) == head_revision(engine)
 
 
+def test_a_database_at_the_newest_revision_is_only_read(engine: Engine) -> None:
+    """Nearly every command and run finds its database up to date: migrating it then
+    reads the revision and writes nothing (no lock taken, no migration script run)."""
+    sent: list[str] = []
+
+    def seen(_connection, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        sent.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        migrate(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert sent and all(s.startswith(("SELECT", "PRAGMA")) and "ADVISORY" not in s for s in sent), sent
+    assert any("ALEMBIC_VERSION" in s for s in sent), sent
+    assert schema_revision(engine) == head_revision()
+
+
+@pytest.mark.fresh_installation
+def test_a_database_at_an_older_revision_is_upgraded(engine: Engine) -> None:
+    """A database left at the revision before the newest (by an older qaframework) gets
+    the newest migration's indexes when it is next opened."""
+    from alembic import command
+
+    from qaframework.persistence.database import _alembic_config
+
+    command.upgrade(_alembic_config(engine), "0010")
+    assert schema_revision(engine) == "0010"
+    assert "ix_reminder_status_email_id" not in {i["name"] for i in inspect(engine).get_indexes("reminder")}
+    migrate(engine)
+    assert schema_revision(engine) == head_revision()
+    assert "ix_reminder_status_email_id" in {i["name"] for i in inspect(engine).get_indexes("reminder")}
+    assert "ix_email_message_status_digest_date" in {i["name"] for i in inspect(engine).get_indexes("email_message")}
+
+
 def test_the_audit_log_is_append_only(engine: Engine) -> None:
     migrate(engine)
     with session_scope(engine) as session:

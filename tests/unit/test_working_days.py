@@ -4,9 +4,12 @@ Every expected date here was worked out by hand from the published England & Wal
 holidays, not computed by the code under test.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
+import holidays
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qaframework.working_days import (
     WorkingDayCalendar,
@@ -119,3 +122,28 @@ def test_working_days_between_counts_after_start_up_to_end() -> None:
 )
 def test_nth_weekday_of_month(year: int, month: int, weekday: int, nth: int, expected: date) -> None:
     assert nth_weekday_of_month(year, month, weekday, nth) == expected
+
+
+@pytest.mark.parametrize("subdivision", ["ENG", "SCT", "NIR"])
+@settings(max_examples=400, deadline=None)
+@given(start=st.dates(date(1990, 1, 1), date(2060, 12, 31)), length=st.integers(-30, 9000))
+def test_working_days_between_is_the_holidays_library_s_count_day_by_day(subdivision: str, start: date, length: int) -> None:
+    """The count done with arithmetic (weekdays less the weekday bank holidays in the
+    range) is holidays' own count of every day after ``start`` up to ``end``, over
+    ranges of up to about 25 years in any order of first use, on every UK calendar."""
+    calendar = WorkingDayCalendar(subdivision=subdivision)
+    end = start + timedelta(days=length)
+    expected = holidays.country_holidays("GB", subdiv=subdivision).get_working_days_count(start + timedelta(days=1), end) if end > start else 0
+    assert calendar.working_days_between(start, end) == expected
+
+
+def test_working_days_between_a_range_reaching_into_years_not_yet_looked_up() -> None:
+    """Christmas 2095 and New Year 2096 (years no other test reaches): a year first
+    looked up by a later count has its holidays counted. Christmas Day 2095 is a Sunday:
+    Boxing Day is Monday 26th and Christmas's substitute Tuesday 27th; New Year's Day
+    2096 is a Sunday, its substitute Monday 2 January."""
+    calendar = WorkingDayCalendar()
+    # 2 to 31 December: 21 weekdays, less the 26th and 27th.
+    assert calendar.working_days_between(date(2095, 12, 1), date(2095, 12, 31)) == 19
+    # 23 December to 3 January: 8 weekdays, less the 26th, the 27th and 2 January.
+    assert calendar.working_days_between(date(2095, 12, 22), date(2096, 1, 3)) == 5

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -82,11 +83,18 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use the database at {_where(url)}: {exc}. Check QAF_DATABASE_URL") from None
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("qaframework.persistence").joinpath("migrations")))
     config.attributes["engine"] = engine
     return config
+
+
+@cache
+def _newest_revision() -> str | None:
+    """The newest revision of the migrations installed with this code. Finding it reads
+    every migration script; they are part of the code, so once a process is enough."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 #: Alembic keeps its migration context in module globals, so two threads of one process
@@ -95,9 +103,16 @@ _MIGRATING = threading.Lock()
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest schema (creating it from empty if need be)."""
+    """Upgrade the database to the newest schema (creating it from empty if need be).
+
+    A database already at the newest revision (nearly every command and run) is left
+    alone after one read of its revision: Alembic's upgrade would load and run every
+    migration script to find nothing to do. Any other goes through the upgrade, which
+    takes the database's lock and reads the revision again under it."""
     try:
         with _MIGRATING:
+            if schema_revision(engine) == _newest_revision():
+                return
             command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
         raise DatabaseError(
@@ -118,8 +133,9 @@ def schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+def head_revision(engine: Engine | None = None) -> str | None:
+    """The newest revision this code migrates to (the engine is not asked)."""
+    return _newest_revision()
 
 
 @contextmanager
