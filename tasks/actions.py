@@ -14,7 +14,8 @@ from prefect.cache_policies import NONE
 
 from qaframework.errors import QAFrameworkError
 from qaframework.framework import Framework
-from qaframework.persistence.actions import ActionView, action_view, evaluate_action
+from qaframework.persistence.action_views import ActionView, action_view
+from qaframework.persistence.actions import evaluate_action
 from qaframework.persistence.audit_log import audit_lines
 from qaframework.persistence.database import transaction
 from qaframework.persistence.repository import audit

@@ -121,7 +121,8 @@ def _owner_name(framework: Framework, key: str) -> str:
 
 
 def cmd_actions_add(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
-    from qaframework.persistence.actions import action_view, add_action
+    from qaframework.persistence.action_views import action_view
+    from qaframework.persistence.actions import add_action
 
     framework = _framework(args, settings)
     due = parse_date(args.due, "--due date")
@@ -155,7 +156,8 @@ def _print_actions(framework: Framework, views: list[Any]) -> None:
 
 
 def cmd_actions_list(args: argparse.Namespace, settings: Settings, session_for: Callable[[Settings], Any]) -> int:
-    from qaframework.persistence.actions import list_actions, owner_kind_of
+    from qaframework.persistence.action_views import list_actions
+    from qaframework.persistence.actions import owner_kind_of
 
     framework = _framework(args, settings)
     if args.owner is not None:
@@ -230,7 +232,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, session_for: Callabl
 
 def add_actions_parser(sub: Any, parser_class: type, add_framework: Callable[[Any], None], session_for: Callable[[Settings], Any]) -> None:
     """Adds ``risk``, ``risks``, ``actions`` and ``audit`` to ``qaf``."""
-    from qaframework.persistence.actions import LIST_STATUSES
+    from qaframework.persistence.action_views import LIST_STATUSES
     from qaframework.persistence.learning_tables import JUDGEMENTS
 
     def bind(handler: Handler) -> Callable[[argparse.Namespace, Settings], int]:

@@ -14,7 +14,8 @@ from qaframework.compliance import compliance_rows_from_counts
 from qaframework.feeds.catalog import FeedCatalog
 from qaframework.feeds.items import agency_scope, body_scope
 from qaframework.framework import Framework
-from qaframework.persistence.actions import actions_awaiting_evaluation, complete_action
+from qaframework.persistence.action_views import actions_awaiting_evaluation
+from qaframework.persistence.actions import complete_action
 from qaframework.persistence.cases import open_case
 from qaframework.persistence.database import make_engine, transaction
 from qaframework.persistence.learning_tables import ActionEvaluation, Finding, ImprovementAction

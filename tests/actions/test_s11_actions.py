@@ -14,7 +14,8 @@ from sqlalchemy import select
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.framework.return_types import S11SelfAssessmentType
-from qaframework.persistence.actions import complete_action, list_actions
+from qaframework.persistence.action_views import list_actions
+from qaframework.persistence.actions import complete_action
 from qaframework.persistence.database import prepare, transaction
 from qaframework.persistence.learning_tables import ImprovementAction
 from qaframework.persistence.repository import sync_directory, write_plan

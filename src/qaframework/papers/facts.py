@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from qaframework.persistence.actions import ActionView
+from qaframework.persistence.action_views import ActionView
 from qaframework.returns.dashboard import ReturnTaskFacts
 
 

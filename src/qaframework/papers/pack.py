@@ -28,7 +28,7 @@ from qaframework.framework import Framework
 from qaframework.papers.exception_report import ExceptionReport, exception_report, horizon, neighbours
 from qaframework.papers.facts import ActivityFacts, FindingFacts, MeetingFacts, RecordFacts, RiskFacts
 from qaframework.papers.remit import reporting_by_exception, subtree
-from qaframework.persistence.actions import ActionView
+from qaframework.persistence.action_views import ActionView
 from qaframework.reminders.emails import long_date
 
 CLOSING_ITEMS = ("Any other business",)

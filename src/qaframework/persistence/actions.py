@@ -24,82 +24,27 @@ calendar feeds and the upcoming-calendar artifact).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from qaframework.errors import QAFrameworkError, excerpt
-from qaframework.deadlines import working_day_calendar
+from qaframework.errors import excerpt
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.occurrence_kinds import ACTION
 from qaframework.learning.identifying import check_not_identifying
-from qaframework.learning.routing import papers_due
-from qaframework.persistence.finding_routes import meetings_from
+from qaframework.persistence.action_views import ActionError, ActionView, action_view, find_action
 from qaframework.persistence.learning_tables import JUDGEMENTS, ActionEvaluation, Finding, ImprovementAction
 from qaframework.persistence.references import ACTION_LOCK, insert_numbered
 from qaframework.persistence.repository import audit
 from qaframework.persistence.tables import Occurrence, ReviewCase, Task, utc_now
 from qaframework.untrusted import checked_text
-from qaframework.working_days import WorkingDayCalendar
 
 #: An action's what, evidence, reason or note, in characters.
 MAX_TEXT = 2000
 #: Task statuses that mean "still owed".
 UNFINISHED = ("planned", "open", "overdue")
-
-
-class ActionError(QAFrameworkError):
-    """An action cannot be added or changed as asked; nothing was written."""
-
-
-@dataclass(frozen=True)
-class EvaluationMeeting:
-    """The meeting of the evaluation group whose agenda a done, unevaluated action is on."""
-
-    body: str
-    occurrence: str
-    day: date
-    papers_due: date
-
-
-@dataclass(frozen=True)
-class ActionView:
-    """An action as it may be shown anywhere (keys, references, dates and its own text)."""
-
-    reference: str
-    what: str
-    owner_kind: str
-    owner: str
-    due: date
-    status: str  # open | done | dropped
-    overdue: bool
-    activity: str
-    task: str
-    finding: str | None
-    case: str | None
-    submission: int | None
-    done_on: date | None
-    evidence: str
-    dropped_reason: str
-    judgement: str | None  # the latest evaluation's
-    evaluated_on: date | None
-    evaluations: int
-    #: Done and not yet evaluated: the evaluation group's meeting it is on (None if no
-    #: such meeting is planned yet, or when not asked for).
-    evaluation_meeting: EvaluationMeeting | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        row = asdict(self)
-        for key in ("due", "done_on", "evaluated_on"):
-            row[key] = row[key].isoformat() if row[key] else None
-        meeting = row["evaluation_meeting"]
-        if meeting is not None:
-            meeting["day"], meeting["papers_due"] = meeting["day"].isoformat(), meeting["papers_due"].isoformat()
-        return row
 
 
 def checked_field(value: str | None, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
@@ -255,19 +200,11 @@ def action_of_task(*, session: Session, task_id: int) -> str | None:
     return session.execute(select(ImprovementAction.reference).where(ImprovementAction.task_id == task_id)).scalar_one_or_none()
 
 
-def _action(session: Session, reference: str) -> ImprovementAction:
-    checked_text(reference, field="the action reference")
-    action = session.execute(select(ImprovementAction).where(ImprovementAction.reference == reference.strip())).scalar_one_or_none()
-    if action is None:
-        raise ActionError(f"no action {excerpt(reference)}: give an action reference such as A-2027-0001 (see qaf actions list)")
-    return action
-
-
 def complete_action(*, session: Session, reference: str, on: date, evidence: str, actor: str, today: date) -> ActionView:
     """Mark an open action done on ``on`` with its evidence, and close its task (so the
     reminders stop). Recording the same again changes nothing; two at once record one.
     ``on`` is neither after ``today`` nor before the action was added."""
-    action = _action(session, reference)
+    action = find_action(session, reference)
     text = checked_field(evidence, "the evidence")
     _refuse_day(action, _added_on(session, action), on, today, "done")
     now = utc_now()
@@ -293,7 +230,7 @@ def complete_action(*, session: Session, reference: str, on: date, evidence: str
 def drop_action(*, session: Session, reference: str, reason: str, on: date, actor: str, today: date) -> ActionView:
     """Drop an open action, with the reason; its task is cancelled. A done action is
     evaluated, not dropped. ``on`` is neither after ``today`` nor before the action was added."""
-    action = _action(session, reference)
+    action = find_action(session, reference)
     text = checked_field(reason, "the reason")
     _refuse_day(action, _added_on(session, action), on, today, "dropped")
     if action.status == "dropped" and action.dropped_reason == text:
@@ -344,7 +281,7 @@ def evaluate_action(*, session: Session, framework: Framework, reference: str, j
     records nothing (the second value is False: nothing was recorded)."""
     if judgement not in JUDGEMENTS:
         raise ActionError(f"the judgement {excerpt(judgement)} is not one of {', '.join(JUDGEMENTS)}")
-    action = _action(session, reference)
+    action = find_action(session, reference)
     text = checked_field(note, "the note", required=False)
     if action.status != "done":
         raise ActionError(f"{action.reference} is {action.status}: only a done action is evaluated (mark it done first: qaf actions done)")
@@ -362,97 +299,3 @@ def evaluate_action(*, session: Session, framework: Framework, reference: str, j
     return action_view(session=session, reference=action.reference), True
 
 
-def evaluation_meeting(framework: Framework, done_on: date, meetings: list[tuple[date, str]],
-                       calendar: WorkingDayCalendar | None = None) -> EvaluationMeeting | None:
-    """The evaluation group's next meeting, of ``meetings`` (its planned, not cancelled
-    meetings: day and occurrence key), whose papers deadline is on or after ``done_on``."""
-    body = framework.role("action_evaluation")
-    for day, key in sorted(meetings):
-        due = papers_due(framework, body, day, calendar)
-        if due >= done_on:
-            return EvaluationMeeting(body=body, occurrence=key, day=day, papers_due=due)
-    return None
-
-
-def _evaluation_meetings(session: Session, framework: Framework, views: list[ActionView]) -> list[ActionView]:
-    """The views, each done and unevaluated one with the evaluation meeting it is on."""
-    waiting = [v for v in views if v.status == "done" and v.evaluations == 0 and v.done_on is not None]
-    if not waiting:
-        return views
-    body = framework.role("action_evaluation")
-    earliest = min(v.done_on for v in waiting)  # type: ignore[type-var]
-    meetings = [(m.day, m.key) for m in meetings_from(session=session, framework=framework, on_or_after=earliest) if m.body == body]
-    waiting_refs = {v.reference for v in waiting}
-    calendar = working_day_calendar(framework)
-    return [replace(v, evaluation_meeting=evaluation_meeting(framework, v.done_on, meetings, calendar))  # type: ignore[arg-type]
-            if v.reference in waiting_refs else v for v in views]
-
-
-def _views(session: Session, actions: list[ImprovementAction], today: date | None) -> list[ActionView]:
-    if not actions:
-        return []
-    ids = [a.id for a in actions]
-    findings = dict(session.execute(select(Finding.id, Finding.reference).where(Finding.id.in_({a.finding_id for a in actions if a.finding_id}))).all())  # type: ignore[union-attr]
-    tasks = {task_id: (activity, status) for task_id, activity, status in session.execute(
-        select(Task.id, Occurrence.activity, Task.status).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Task.id.in_([a.task_id for a in actions if a.task_id]))  # type: ignore[union-attr]
-    ).all()}
-    evaluations: dict[int, list[ActionEvaluation]] = defaultdict(list)
-    for e in session.execute(select(ActionEvaluation).where(ActionEvaluation.action_id.in_(ids)).order_by(ActionEvaluation.id)).scalars():  # type: ignore[attr-defined]
-        evaluations[e.action_id].append(e)
-    views = []
-    for a in actions:
-        judged = evaluations.get(a.id, [])  # type: ignore[arg-type]
-        latest = judged[-1] if judged else None
-        views.append(ActionView(
-            reference=a.reference, what=a.what, owner_kind=a.owner_kind, owner=a.owner_key, due=a.due, status=a.status,
-            overdue=a.status == "open" and ((today is not None and a.due < today) or tasks.get(a.task_id, ("", ""))[1] == "overdue"),
-            activity=tasks.get(a.task_id, ("", ""))[0],
-            task=f"action/{a.reference}/{a.owner_key}", finding=findings.get(a.finding_id), case=a.case_reference,
-            submission=a.submission_id, done_on=a.done_on, evidence=a.evidence, dropped_reason=a.dropped_reason,
-            judgement=latest.judgement if latest else None, evaluated_on=latest.evaluated_on if latest else None, evaluations=len(judged),
-        ))
-    return views
-
-
-def action_view(*, session: Session, reference: str, today: date | None = None) -> ActionView:
-    return _views(session, [_action(session, reference)], today)[0]
-
-
-#: What ``qaf actions list --status`` accepts: a stored status, or one derived from it.
-LIST_STATUSES = ("open", "overdue", "done", "dropped", "awaiting-evaluation", "evaluated")
-
-
-def list_actions(*, session: Session, today: date, owner: str | None = None, status: str | None = None,
-                 framework: Framework | None = None) -> list[ActionView]:
-    """Actions by due date then reference, optionally one owner's or in one state
-    (``overdue``: open past its due date, by ``today`` or as check-deadlines marked its
-    task; ``awaiting-evaluation``: done, not yet judged). Given the framework, each done
-    action not yet judged carries the evaluation group's meeting it is on."""
-    if status is not None and status not in LIST_STATUSES:
-        raise ActionError(f"the status {excerpt(status)} is not one of {', '.join(LIST_STATUSES)}")
-    query = select(ImprovementAction).order_by(ImprovementAction.due, ImprovementAction.reference)
-    if owner is not None:
-        query = query.where(ImprovementAction.owner_key == owner)
-    if status in ("open", "done", "dropped"):
-        query = query.where(ImprovementAction.status == status)
-    elif status == "overdue":
-        query = query.where(ImprovementAction.status == "open")
-    elif status in ("awaiting-evaluation", "evaluated"):
-        query = query.where(ImprovementAction.status == "done")
-    views = _views(session, list(session.execute(query).scalars()), today)
-    if status == "overdue":
-        views = [v for v in views if v.overdue]
-    elif status == "awaiting-evaluation":
-        views = [v for v in views if v.evaluations == 0]
-    elif status == "evaluated":
-        views = [v for v in views if v.evaluations > 0]
-    return _evaluation_meetings(session, framework, views) if framework is not None else views
-
-
-def actions_awaiting_evaluation(*, session: Session, framework: Framework | None = None) -> list[ActionView]:
-    """Done actions not yet evaluated, earliest done first: they go on the agenda of the
-    next meeting of the body playing the ``action_evaluation`` role (given the framework,
-    each carries that meeting: see ``evaluation_meeting``)."""
-    views = list_actions(session=session, today=date.max, status="awaiting-evaluation", framework=framework)
-    return sorted(views, key=lambda v: (v.done_on or date.min, v.reference))

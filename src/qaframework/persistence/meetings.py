@@ -35,7 +35,8 @@ from qaframework.errors import excerpt
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.persistence.completion import UNFINISHED
-from qaframework.persistence.actions import ActionError, owner_kind_of
+from qaframework.persistence.action_views import ActionError
+from qaframework.persistence.actions import owner_kind_of
 from qaframework.persistence.finding_routes import unplace_meeting
 from qaframework.persistence.learning_tables import MeetingAttendance, MeetingRecord
 # MeetingError, AgreedAction, AgreedActionLine, agreed_at and decisions_of are used from here too.

@@ -20,7 +20,7 @@ from qaframework.papers.data_dashboard import data_dashboard
 from qaframework.papers.facts import ActionFacts, ActivityFacts, FindingFacts, MeetingFacts, RecordFacts, RiskFacts
 from qaframework.papers.open_reviews import open_reviews
 from qaframework.papers.remit import activity_bodies
-from qaframework.persistence.actions import list_actions
+from qaframework.persistence.action_views import list_actions
 from qaframework.persistence.dataset_values import dataset_values
 from qaframework.persistence.learning_tables import Finding, FindingPlacement, ImprovementAction, MeetingDecision, MeetingRecord
 from qaframework.persistence.return_reports import return_task_facts

@@ -24,7 +24,8 @@ from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
 from qaframework.framework.return_types import S11SelfAssessmentType
 from qaframework.learning.identifying import identifying_reasons
-from qaframework.persistence.actions import MAX_TEXT, ActionError, create_action, drop_open_action, reopen_dropped_action
+from qaframework.persistence.action_views import ActionError
+from qaframework.persistence.actions import MAX_TEXT, create_action, drop_open_action, reopen_dropped_action
 from qaframework.persistence.learning_tables import ImprovementAction
 from qaframework.persistence.references import ACTION_LOCK, hold_numbering_lock
 from qaframework.persistence.tables import Occurrence, ReturnSubmission, Task

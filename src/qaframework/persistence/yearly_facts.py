@@ -30,7 +30,7 @@ from qaframework.framework.return_types import S11SelfAssessmentType
 from qaframework.framework.yearly_report import yearly_report_settings
 from qaframework.learning.register import register_row
 from qaframework.occurrence_kinds import ACTIVITY, MEETING
-from qaframework.persistence.actions import list_actions
+from qaframework.persistence.action_views import list_actions
 from qaframework.persistence.dataset_values import dataset_values
 from qaframework.persistence.learning_tables import Finding, FindingPlacement, ImprovementAction, MeetingRecord, RiskRating
 from qaframework.persistence.meetings import attendance

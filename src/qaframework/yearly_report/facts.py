@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from qaframework.persistence.actions import ActionView
+from qaframework.persistence.action_views import ActionView
 from qaframework.persistence.dataset_values import MeasureValue
 from qaframework.returns.dashboard import ReturnTaskFacts
 
