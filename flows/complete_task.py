@@ -22,7 +22,8 @@ from pydantic import Field, ValidationError, create_model
 from qaframework.clock import today_in
 from qaframework.config import Settings
 from qaframework.form_fields import fixed
-from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH, UNFINISHED, TaskLine
+from qaframework.persistence.completion import NOTE_LENGTH, ROLE_LENGTH, TaskLine
+from qaframework.persistence.tables import UNFINISHED
 from qaframework.run_names import subject_run
 from tasks.cases import forget_form_answer
 from tasks.completion import attempts_of_run, complete, read_task, record_refused

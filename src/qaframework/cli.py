@@ -143,7 +143,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = _open_database(settings, create=True)
     try:
-        print(f"Database at {engine.url.render_as_string(hide_password=True)} is at schema {schema_revision(engine)} (newest: {head_revision(engine)}).")
+        print(f"Database at {engine.url.render_as_string(hide_password=True)} is at schema {schema_revision(engine)} (newest: {head_revision()}).")
     finally:
         engine.dispose()
     return 0

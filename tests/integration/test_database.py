@@ -56,7 +56,7 @@ def test_the_tests_copy_of_a_migrated_database_is_what_migrating_makes(engine: E
     assert schema_revision(empty_engine) is None
     migrate(empty_engine)
     copied, migrated = _schema_of(engine), _schema_of(empty_engine)
-    assert copied["revision"] == head_revision(engine) and len(copied) > len(TABLES)
+    assert copied["revision"] == head_revision() and len(copied) > len(TABLES)
     assert copied == migrated
 
 
@@ -64,17 +64,17 @@ def test_the_tests_copy_of_a_migrated_database_is_what_migrating_makes(engine: E
 def test_migrations_create_every_table_from_empty(engine: Engine) -> None:
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == head_revision(engine)
+    assert schema_revision(engine) == head_revision()
     assert TABLES <= set(inspect(engine).get_table_names())
     migrate(engine)  # a second upgrade is a no-op
-    assert schema_revision(engine) == head_revision(engine)
+    assert schema_revision(engine) == head_revision()
 
 
 @pytest.mark.fresh_installation
 def test_two_migrations_at_once_from_empty(engine: Engine) -> None:
     assert schema_revision(engine) is None
     at_once(lambda: migrate(engine))
-    assert schema_revision(engine) == head_revision(engine)
+    assert schema_revision(engine) == head_revision()
 
 
 def test_a_database_at_the_newest_revision_is_only_read(engine: Engine) -> None:

@@ -38,13 +38,11 @@ from qaframework.persistence.action_views import ActionError, ActionView, action
 from qaframework.persistence.learning_tables import JUDGEMENTS, ActionEvaluation, Finding, ImprovementAction
 from qaframework.persistence.references import ACTION_LOCK, insert_numbered
 from qaframework.persistence.repository import audit
-from qaframework.persistence.tables import Occurrence, ReviewCase, Task, utc_now
+from qaframework.persistence.tables import UNFINISHED, Occurrence, ReviewCase, Task, utc_now
 from qaframework.untrusted import checked_text
 
 #: An action's what, evidence, reason or note, in characters.
 MAX_TEXT = 2000
-#: Task statuses that mean "still owed".
-UNFINISHED = ("planned", "open", "overdue")
 
 
 def checked_field(value: str | None, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:

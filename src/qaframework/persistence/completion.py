@@ -34,12 +34,10 @@ from qaframework.framework import Framework
 from qaframework.learning.identifying import identifying_reasons
 from qaframework.persistence.learning_tables import ImprovementAction
 from qaframework.persistence.repository import audit
-from qaframework.persistence.tables import AuditLogEntry, Occurrence, ReviewCase, Task, utc_now
+from qaframework.persistence.tables import UNFINISHED, AuditLogEntry, Occurrence, ReviewCase, Task, utc_now
 from qaframework.returns.validation import split_task_reference, task_reference
 from qaframework.untrusted import checked_text, parse_database_id
 
-#: Statuses a task can be marked done from.
-UNFINISHED = ("planned", "open", "overdue")
 #: The evidence note, in characters.
 NOTE_LENGTH = 500
 #: The role, in characters (the column's width).

@@ -90,13 +90,6 @@ def _alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-@cache
-def _newest_revision() -> str | None:
-    """The newest revision of the migrations installed with this code. Finding it reads
-    every migration script; they are part of the code, so once a process is enough."""
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
-
-
 #: Alembic keeps its migration context in module globals, so two threads of one process
 #: must not migrate at once. Across processes, migrations/env.py takes a database lock.
 _MIGRATING = threading.Lock()
@@ -111,7 +104,7 @@ def migrate(engine: Engine) -> None:
     takes the database's lock and reads the revision again under it."""
     try:
         with _MIGRATING:
-            if schema_revision(engine) == _newest_revision():
+            if schema_revision(engine) == head_revision():
                 return
             command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
@@ -133,9 +126,11 @@ def schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision(engine: Engine | None = None) -> str | None:
-    """The newest revision this code migrates to (the engine is not asked)."""
-    return _newest_revision()
+@cache
+def head_revision() -> str | None:
+    """The newest revision of the migrations installed with this code. Finding it reads
+    every migration script; they are part of the code, so once a process is enough."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 @contextmanager

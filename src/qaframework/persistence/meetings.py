@@ -34,7 +34,6 @@ from sqlmodel import Session
 from qaframework.errors import excerpt
 from qaframework.financial_year import FinancialYear
 from qaframework.framework import Framework
-from qaframework.persistence.completion import UNFINISHED
 from qaframework.persistence.action_views import ActionError
 from qaframework.persistence.actions import owner_kind_of
 from qaframework.persistence.finding_routes import unplace_meeting
@@ -45,7 +44,7 @@ from qaframework.persistence.meeting_minutes import (  # noqa: F401
     AgreedAction, AgreedActionLine, add_agreed_actions, add_decisions, agreed_at, checked_minute, counts_of, decisions_of,
 )
 from qaframework.persistence.repository import audit, insert_ignoring_duplicates
-from qaframework.persistence.tables import Occurrence, Task, utc_now
+from qaframework.persistence.tables import UNFINISHED, Occurrence, Task, utc_now
 
 #: How far either side of a day a meeting is looked for, to name the nearest ones.
 _NEAR = timedelta(days=92)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 from qaframework.framework import Framework
-from qaframework.persistence.tables import Agency, AuditLogEntry, Body, Occurrence, Task, utc_now
+from qaframework.persistence.tables import UNFINISHED, Agency, AuditLogEntry, Body, Occurrence, Task, utc_now
 from qaframework.yearly_plan import PlannedOccurrence
 
 
@@ -99,7 +99,7 @@ def sync_directory(*, session: Session, framework: Framework) -> None:
         .where(
             Task.assignee_kind == "agency",  # type: ignore[arg-type]
             Task.assignee_key.in_(left),  # type: ignore[attr-defined]
-            Task.status.in_(("planned", "open", "overdue")),  # type: ignore[attr-defined]
+            Task.status.in_(UNFINISHED),  # type: ignore[attr-defined]
         )
         .values(status="cancelled", updated_at=now)
         .returning(Task.assignee_key)

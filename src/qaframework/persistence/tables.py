@@ -101,6 +101,8 @@ class Occurrence(OccurrenceBase, table=True):
 
 
 TASK_STATUSES = ("planned", "open", "submitted", "overdue", "closed", "cancelled")
+#: The statuses of a task still owed: one that can be marked done, or cancelled.
+UNFINISHED = ("planned", "open", "overdue")
 
 
 class TaskBase(SQLModel):
