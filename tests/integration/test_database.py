@@ -112,6 +112,31 @@ def test_a_database_at_an_older_revision_is_upgraded(engine: Engine) -> None:
     assert "ix_email_message_status_digest_date" in {i["name"] for i in inspect(engine).get_indexes("email_message")}
 
 
+def test_a_database_a_newer_qaframework_upgraded_is_refused_untouched(engine: Engine, database_url: str, tmp_path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A revision these migrations do not have: migrating refuses in one line naming it
+    and the newest known, and changes nothing; the CLI says so and exits 2, no traceback."""
+    from qaframework.cli import main
+    from qaframework.errors import DatabaseError
+
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    before = _schema_of(engine)
+    with pytest.raises(DatabaseError, match=rf"is at schema revision '0099', which this qaframework does not know \(its newest is {head_revision()}\)"):
+        migrate(engine)
+    assert _schema_of(engine) == before and before["revision"] == "0099"
+    monkeypatch.setenv("QAF_DATABASE_URL", database_url)
+    monkeypatch.setenv("QAF_DATA_DIR", str(tmp_path / ".qaf"))
+    monkeypatch.delenv("QAF_FRAMEWORK_FILE", raising=False)
+    capsys.readouterr()
+    for command in (["tasks"], ["db", "upgrade"]):
+        assert main(command) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and err.startswith("qaf: error: "), err
+        assert "'0099'" in err and "a newer qaframework has upgraded it" in err and "Traceback" not in err
+    assert _schema_of(engine) == before
+
+
 def test_the_audit_log_is_append_only(engine: Engine) -> None:
     migrate(engine)
     with session_scope(engine) as session:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
-from qaframework.errors import DatabaseError
+from qaframework.errors import DatabaseError, excerpt
 
 
 def _where(url: str) -> str:
@@ -101,11 +101,19 @@ def migrate(engine: Engine) -> None:
     A database already at the newest revision (nearly every command and run) is left
     alone after one read of its revision: Alembic's upgrade would load and run every
     migration script to find nothing to do. Any other goes through the upgrade, which
-    takes the database's lock and reads the revision again under it."""
+    takes the database's lock and reads the revision again under it. A database at a
+    revision these migrations do not have (upgraded by a newer qaframework) is refused,
+    untouched."""
     try:
         with _MIGRATING:
-            if schema_revision(engine) == head_revision():
+            revision = schema_revision(engine)
+            if revision == head_revision():
                 return
+            if revision is not None and revision not in _known_revisions():
+                raise DatabaseError(
+                    f"the database at {engine.url.render_as_string(hide_password=True)} is at schema revision "
+                    f"{excerpt(revision)}, which this qaframework does not know (its newest is {head_revision()}): "
+                    "a newer qaframework has upgraded it; use that version (or newer) with this database")
             command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
         raise DatabaseError(
@@ -124,6 +132,12 @@ def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at (None for an empty database)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@cache
+def _known_revisions() -> frozenset[str]:
+    """Every revision of the migrations installed with this code."""
+    return frozenset(script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
 
 
 @cache
