@@ -135,16 +135,20 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 @cache
-def _known_revisions() -> frozenset[str]:
+def _migrations() -> ScriptDirectory:
+    """The migration scripts installed with this code, read once a process: they are part
+    of the code (Alembic reads every script to know their order)."""
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _known_revisions() -> set[str]:
     """Every revision of the migrations installed with this code."""
-    return frozenset(script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
+    return {script.revision for script in _migrations().walk_revisions()}
 
 
-@cache
 def head_revision() -> str | None:
-    """The newest revision of the migrations installed with this code. Finding it reads
-    every migration script; they are part of the code, so once a process is enough."""
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    """The newest revision of the migrations installed with this code."""
+    return _migrations().get_current_head()
 
 
 @contextmanager
