@@ -60,6 +60,16 @@ def bench_flows(folder: Path, framework_file: Path, source: str, day: date, repe
         for _ in range(12):  # about as many tasks as check-deadlines runs
             nothing()
 
+    @flow(name="empty-subflow")
+    def empty_subflow() -> None:
+        return None
+
+    @flow(name="empty-with-a-subflow")
+    def with_a_subflow() -> None:
+        # As check-deadlines runs its dashboards: each flow run, a subflow too, ends only
+        # when its heartbeat thread next wakes.
+        empty_subflow()
+
     target = folder / "flow-run.db"
     (folder / "inbox").mkdir(exist_ok=True)
     os.environ.update(
@@ -92,9 +102,11 @@ def bench_flows(folder: Path, framework_file: Path, source: str, day: date, repe
         empty()  # the first run on a new server pays for its start-up
         baseline = timed(empty, 5)
         with_tasks = timed(twelve_empty_tasks, 3)
+        nested = timed(with_a_subflow, 3)
         print(f"scheduled flows on {day:%a %d %b %Y} against an empty flow on the same Prefect test server (best of {repeats}, the empty ones of 5 and 3; no SMTP server, so digests go to .eml files)")
         print(f"    baseline, an empty flow                    {baseline * 1000:8.0f} ms")
         print(f"    an empty flow running 12 empty tasks       {with_tasks * 1000:8.0f} ms   ratio {with_tasks / baseline:6.1f}")
+        print(f"    an empty flow running an empty subflow     {nested * 1000:8.0f} ms   ratio {nested / baseline:6.1f}   (check-deadlines' shape)")
         for name, run in flows.items():
             seconds = timed(run)
             print(f"    {name:<42} {seconds * 1000:8.0f} ms   ratio {seconds / baseline:6.1f}   (goal 2)")

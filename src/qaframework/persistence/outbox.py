@@ -201,47 +201,69 @@ def open_emails_of_the_day(*, session: Session, wanted: Sequence[tuple[str, str]
 MAX_ATTEMPTS = 10
 
 
-def claim_next(*, session: Session, now: datetime, lease: timedelta, exclude: Iterable[int] = ()) -> tuple[int, datetime] | None:
-    """Take the lease on one unsent email not in ``exclude``; returns its id and the lease
-    (the claim token), or None when there is nothing left to send."""
+#: The outbox's tables as Core: claiming and recording an email are a few statements
+#: each, run once per email, without the ORM's bookkeeping for updates.
+_EMAIL = EmailMessage.__table__  # type: ignore[attr-defined]
+_REMINDER = Reminder.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The lease on one email: its id, what it is (a digest, an escalation, a notice) and
+    the lease's end, which is the claim's token."""
+
+    email_id: int
+    kind: str
+    lease: datetime
+
+
+def claim_next(*, session: Session, now: datetime, lease: timedelta, exclude: Iterable[int] = ()) -> Claim | None:
+    """Take the lease on one unsent email not in ``exclude``; None when there is nothing
+    left to send."""
     until = now + lease
-    free = and_(
-        EmailMessage.status == "pending",
-        or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now),  # type: ignore[union-attr,operator]
-    )
+    email = _EMAIL.c
+    free = and_(email.status == "pending", or_(email.claimed_until.is_(None), email.claimed_until < now))
     skip = list(exclude)
-    query = select(EmailMessage.id).where(free, EmailMessage.id.not_in(skip) if skip else True).order_by(EmailMessage.id).limit(20)  # type: ignore[union-attr]
-    for candidate in session.execute(query).scalars():
-        claimed = session.execute(
-            update(EmailMessage).where(EmailMessage.id == candidate, free)
-            .values(claimed_until=until, attempts=EmailMessage.attempts + 1)
-            .returning(EmailMessage.id)
-        ).scalar_one_or_none()
+    query = select(email.id).where(free, email.id.not_in(skip) if skip else True).order_by(email.id).limit(20)
+    connection = session.connection()
+    # Read them all first: on SQLite a read still open when the UPDATE starts would make
+    # it a read upgraded to a write, refused at once ("database is locked") when another
+    # sender has written since.
+    for candidate in connection.execute(query).scalars().all():
+        claimed = connection.execute(
+            update(_EMAIL).where(email.id == candidate, free)
+            .values(claimed_until=until, attempts=email.attempts + 1)
+            .returning(email.id, email.kind)
+        ).one_or_none()
         if claimed is not None:
-            return claimed, until
+            return Claim(claimed.id, claimed.kind, until)
     return None
 
 
 def mark_sent(*, session: Session, email_id: int, lease: datetime, reminder_ids: Iterable[int], now: datetime) -> None:
     """Record the send: only the reminders that were in the email are marked sent."""
-    session.execute(
-        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.claimed_until == lease)
+    email = _EMAIL.c
+    connection = session.connection()
+    connection.execute(
+        update(_EMAIL).where(email.id == email_id, email.claimed_until == lease)
         .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
     )
     ids = list(reminder_ids)
     if ids:
-        session.execute(update(Reminder).where(Reminder.id.in_(ids)).values(status="sent"))  # type: ignore[union-attr]
+        connection.execute(update(_REMINDER).where(_REMINDER.c.id.in_(ids)).values(status="sent"))
 
 
 def mark_failed(*, session: Session, email_id: int, lease: datetime, error: str) -> None:
     """Record why sending failed and release the lease, so a later run tries again; give
     up after MAX_ATTEMPTS."""
-    session.execute(
-        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.claimed_until == lease)
+    email = _EMAIL.c
+    connection = session.connection()
+    connection.execute(
+        update(_EMAIL).where(email.id == email_id, email.claimed_until == lease)
         .values(last_error=error[:1000], claimed_until=None)
     )
-    session.execute(
-        update(EmailMessage).where(EmailMessage.id == email_id, EmailMessage.attempts >= MAX_ATTEMPTS, EmailMessage.status == "pending")
+    connection.execute(
+        update(_EMAIL).where(email.id == email_id, email.attempts >= MAX_ATTEMPTS, email.status == "pending")
         .values(status="failed")
     )
 
@@ -272,13 +294,11 @@ class DigestData:
     reminder_ids: tuple[int, ...] = ()
 
 
-def email_kind(*, session: Session, email_id: int) -> str:
-    """What an email is: a digest, an escalation, a rejection notice, a papers notice."""
-    return session.execute(select(EmailMessage.kind).where(EmailMessage.id == email_id)).scalar_one()
-
-
 def digest_data(*, session: Session, email_id: int) -> DigestData:
-    email = session.execute(select(EmailMessage).where(EmailMessage.id == email_id)).scalar_one()
+    email = session.execute(
+        select(EmailMessage.id, EmailMessage.message_id, EmailMessage.recipient, EmailMessage.kind, EmailMessage.digest_date)
+        .where(EmailMessage.id == email_id)
+    ).one()
     rows = session.execute(
         select(Reminder.id, Reminder.stage, Occurrence.activity, Occurrence.title, Occurrence.period, Occurrence.key,
                Task.assignee_kind, Task.assignee_key, Task.due, Task.status)

@@ -1,4 +1,4 @@
-"""Sending the outbox: each email claimed, sent and marked in its own transactions.
+"""Sending the outbox: each email claimed, sent, and marked in the commit that claims the next.
 
 Digests and escalations are written from their reminders (a digest with the pre-filled
 template of each return it reminds of attached); a rejection notice from the
@@ -26,7 +26,7 @@ from email.message import EmailMessage as Message
 from sqlmodel import Session
 
 from qaframework.persistence.database import make_engine, session_scope
-from qaframework.persistence.outbox import claim_next, digest_data, email_kind, mark_failed, mark_sent
+from qaframework.persistence.outbox import Claim, claim_next, digest_data, mark_failed, mark_sent
 from qaframework.persistence.papers import PAPERS_NOTICE, mark_papers_notice_sent, papers_notice_data
 from qaframework.persistence.return_notices import REJECTION_NOTICE, mark_notice_sent, rejection_notice_data
 from qaframework.persistence.tables import utc_now
@@ -64,8 +64,9 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send every unsent email (up to ``limit``); stop at the first unreachable server.
 
-    Each claim, read and mark is its own short transaction (so a crash loses as little as
-    possible), on one engine for the whole run.
+    Each claim, read and record is a short transaction (so a crash loses as little as
+    possible), on one engine for the whole run; an email's record and the next claim
+    share one.
     """
     engine = make_engine(database_url)
     try:
@@ -77,41 +78,56 @@ def deliver_pending(
 def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit, data_dir) -> DeliveryReport:  # type: ignore[no-untyped-def]
     report = DeliveryReport()
     tried: list[int] = []
-    for _ in range(limit):
-        with session_scope(engine) as session:
-            claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried)
-        if claim is None:
-            break
-        email_id, token = claim
+    with session_scope(engine) as session:
+        claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried) if limit > 0 else None
+    while claim is not None:
+        email_id, token = claim.email_id, claim.lease
         tried.append(email_id)
-        message, record_sent = _outgoing(engine, email_id, token, writer, feed_url_for, clock, data_dir)
-        if message is None:  # everything in it was finished or dealt with since: nothing to say
-            with session_scope(engine) as session:
-                record_sent(session)
-            continue
-        try:
-            transport.send(message)
-        except Exception as exc:  # noqa: BLE001 - recorded on the email, retried next run
-            with session_scope(engine) as session:
-                mark_failed(session=session, email_id=email_id, lease=token, error=f"{type(exc).__name__}: {exc}")
-            report.failed += 1
-            report.errors.append(type(exc).__name__)
-            if server_unusable(exc):
-                break
-            continue
-        with session_scope(engine) as session:
-            record_sent(session)
-        report.sent += 1
+        message, record = _outgoing(engine, claim, writer, feed_url_for, clock, data_dir)
+        stop = False
+        if message is not None:  # None: everything in it was finished or dealt with since
+            try:
+                transport.send(message)
+            except Exception as exc:  # noqa: BLE001 - recorded on the email, retried next run
+                error = f"{type(exc).__name__}: {exc}"
+                record = lambda session: mark_failed(session=session, email_id=email_id, lease=token, error=error)  # noqa: E731
+                report.failed += 1
+                report.errors.append(type(exc).__name__)
+                stop = server_unusable(exc)
+            else:
+                report.sent += 1
+        claim = _record_and_claim_next(engine, record, None if stop or len(tried) >= limit else (clock, lease, tried))
     return report
 
 
-def _outgoing(engine, email_id, token, writer, feed_url_for, clock, data_dir) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
+def _record_and_claim_next(engine, record, next_claim):  # type: ignore[no-untyped-def]
+    """Record what became of an email and claim the next in one commit: one synced write
+    per email, not two, and the record as prompt as before. The claim is a savepoint of
+    its own, so a claim that fails can never undo the record: that is committed, then the
+    failure raised."""
+    failure: Exception | None = None
+    claim = None
+    with session_scope(engine) as session:
+        record(session)
+        if next_claim is not None:
+            clock, lease, tried = next_claim
+            try:
+                with session.begin_nested():
+                    claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried)
+            except Exception as exc:  # noqa: BLE001 - raised once the record is committed
+                failure = exc
+    if failure is not None:
+        raise failure
+    return claim
+
+
+def _outgoing(engine, claim: Claim, writer, feed_url_for, clock, data_dir) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
     """The message for a claimed email (None when nothing in it is left to say), and how
     to record that it went: a digest marks its reminders sent, a rejection notice the
     rejected returns it told of, a papers notice its papers. What it says is read in one
     transaction."""
+    email_id, token, kind = claim.email_id, claim.lease, claim.kind
     with session_scope(engine) as session:
-        kind = email_kind(session=session, email_id=email_id)
         if kind == PAPERS_NOTICE:
             papers = papers_notice_data(session=session, email_id=email_id)
         elif kind == REJECTION_NOTICE:

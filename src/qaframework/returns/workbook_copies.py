@@ -19,6 +19,7 @@ import io
 import json
 import uuid
 import zipfile
+from copy import copy as shallow_copy
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,7 +33,7 @@ class TemplateWorkbooks:
     """The .xlsx templates of one run, each distinct workbook built once."""
 
     def __init__(self) -> None:
-        self._built: dict[str, tuple[bytes, list[str]]] = {}
+        self._built: dict[str, tuple[list[tuple[zipfile.ZipInfo, bytes]], list[str]]] = {}
 
     def __len__(self) -> int:
         """How many distinct workbooks were built."""
@@ -43,9 +44,11 @@ class TemplateWorkbooks:
         ``about`` and ``rows``."""
         key = json.dumps([rt_key, [field for field, _ in about], rows], sort_keys=True, default=str)
         if key not in self._built:
-            self._built[key] = _with_placeholders(rt, [field for field, _ in about], rows)
-        book, placeholders = self._built[key]
-        return _filled(book, dict(zip(placeholders, (value for _, value in about), strict=True)))
+            book, placeholders = _with_placeholders(rt, [field for field, _ in about], rows)
+            with zipfile.ZipFile(io.BytesIO(book)) as source:  # read once, copied for each task
+                self._built[key] = [(info, source.read(info)) for info in source.infolist()], placeholders
+        members, placeholders = self._built[key]
+        return _filled(members, dict(zip(placeholders, (value for _, value in about), strict=True)))
 
 
 def _with_placeholders(rt: ReturnType, fields: list[str], rows: dict[str, list[dict[str, Any]]]) -> tuple[bytes, list[str]]:
@@ -57,14 +60,13 @@ def _with_placeholders(rt: ReturnType, fields: list[str], rows: dict[str, list[d
     return workbook_bytes(rt, list(zip(fields, placeholders, strict=True)), rows), placeholders
 
 
-def _filled(book: bytes, values: dict[str, str]) -> bytes:
+def _filled(members: list[tuple[zipfile.ZipInfo, bytes]], values: dict[str, str]) -> bytes:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils.exceptions import IllegalCharacterError
 
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
-        for info in source.infolist():
-            data = source.read(info)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info, data in members:
             if info.filename == ABOUT_XML:
                 text = data.decode("utf-8")
                 for placeholder, value in values.items():
@@ -76,5 +78,5 @@ def _filled(book: bytes, values: dict[str, str]) -> bytes:
                     space = ' xml:space="preserve"' if value.strip() != value else ""
                     text = text.replace(written, f"<is><t{space}>{escape(value)}</t></is>" if value else "")
                 data = text.encode("utf-8")
-            copy.writestr(info, data)
+            copy.writestr(shallow_copy(info), data)  # writing fills in its sizes and offsets
     return out.getvalue()
