@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session
 
 from qaframework.deadlines import working_day_calendar
@@ -22,12 +22,15 @@ from qaframework.today import CaseStage, OpenedOccurrence, OwedTask, RejectedRet
 OWED = ("open", "overdue")
 
 
-def _escalations(session: Session, task_ids: list[int]) -> dict[int, str]:
-    """Task id -> ``sent`` if an escalation of it was sent, ``queued`` if one waits in the outbox."""
+def _escalations(session: Session, owed: ColumnElement[bool]) -> dict[int, str]:
+    """Task id -> ``sent`` if an escalation of it was sent, ``queued`` if one waits in the
+    outbox, for the tasks ``owed`` selects (joined, not a list of ids: a backlog of years
+    would pass any database's limit on bound values)."""
     found: dict[int, str] = {}
-    if not task_ids:
-        return found
-    rows = session.execute(select(Reminder.task_id, Reminder.status).where(Reminder.stage == ESCALATION, Reminder.task_id.in_(task_ids)))  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(Reminder.task_id, Reminder.status).join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
+        .where(Reminder.stage == ESCALATION, owed)
+    )
     for task_id, status in rows.all():
         if status == "sent" or found.get(task_id) != "sent":
             found[task_id] = "sent" if status == "sent" else "queued"
@@ -36,18 +39,22 @@ def _escalations(session: Session, task_ids: list[int]) -> dict[int, str]:
 
 def _owed(session: Session, framework: Framework, on: date, names: dict[str, str]) -> tuple[OwedTask, ...]:
     wd = working_day_calendar(framework)
+    owed = and_(Task.status.in_(OWED), Task.due.is_not(None), Task.due <= end_of_week(on))  # type: ignore[attr-defined,union-attr,operator]
     rows = session.execute(
-        select(Task, Occurrence).join(Occurrence, Task.occurrence_id == Occurrence.id)  # type: ignore[arg-type]
-        .where(Task.status.in_(OWED), Task.due.is_not(None), Task.due <= end_of_week(on))  # type: ignore[attr-defined,union-attr,operator]
+        select(Task.id, Task.assignee_key, Task.due, Occurrence.key, Occurrence.title, Occurrence.activity)
+        .join(Occurrence, Task.occurrence_id == Occurrence.id).where(owed)  # type: ignore[arg-type]
     ).all()
-    escalated = _escalations(session, [t.id for t, _ in rows])  # type: ignore[misc]
-    owed = []
-    for task, occurrence in rows:
-        policy = framework.reminder_policy(occurrence.activity)
-        owed.append(OwedTask(task_reference(occurrence.key, task.assignee_key), occurrence.title, names.get(task.assignee_key, task.assignee_key),
-                             task.due, escalated.get(task.id, "no"),  # type: ignore[arg-type]
-                             escalation_date(policy, task.due, wd) if policy.escalate_to else None))
-    return tuple(owed)
+    escalated = _escalations(session, owed)
+    # An occurrence's tasks share their due date, so their escalation day: worked out once.
+    escalates_on: dict[tuple[str, date], date | None] = {}
+    result = []
+    for task_id, assignee_key, due, key, title, activity in rows:
+        if (activity, due) not in escalates_on:
+            policy = framework.reminder_policy(activity)
+            escalates_on[(activity, due)] = escalation_date(policy, due, wd) if policy.escalate_to else None
+        result.append(OwedTask(task_reference(key, assignee_key), title, names.get(assignee_key, assignee_key),
+                               due, escalated.get(task_id, "no"), escalates_on[(activity, due)]))  # type: ignore[arg-type]
+    return tuple(result)
 
 
 def _local_day_bounds(on: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
