@@ -1,5 +1,6 @@
-"""The tests' Prefect server keeps its records where ``tests/prefect_server.py`` says, and
-the tests' flow runs send no heartbeats (``tests/conftest.py``)."""
+"""The tests' Prefect server keeps its records where ``tests/prefect_server.py`` says, runs
+without the services no test reads, and the tests' flow runs send no heartbeats
+(``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def test_the_flow_tests_prefect_server_keeps_its_runs_in_postgresql_where_it_ans
     finally:
         engine.dispose()
     assert runs >= 1
+
+
+def test_the_flow_tests_prefect_server_runs_without_the_services_no_test_reads() -> None:
+    """The server's own settings, as it reports them: task runs and events are not written
+    to its database (no test reads them, and recording them took a sixth of the flow
+    tests' CPU); the triggers that start runs from events still run."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        services = client._client.get("/admin/settings").raise_for_status().json()["server"]["services"]
+    assert services["task_run_recorder"]["enabled"] is False
+    assert services["event_persister"]["enabled"] is False
+    assert services["triggers"]["enabled"] is True
