@@ -25,7 +25,7 @@ OWED = ("open", "overdue")
 def _escalations(session: Session, owed: ColumnElement[bool]) -> dict[int, str]:
     """Task id -> ``sent`` if an escalation of it was sent, ``queued`` if one waits in the
     outbox, for the tasks ``owed`` selects (joined, not a list of ids: a backlog of years
-    would pass any database's limit on bound values)."""
+    would pass PostgreSQL's limit on bound values)."""
     found: dict[int, str] = {}
     rows = session.execute(
         select(Reminder.task_id, Reminder.status).join(Task, Reminder.task_id == Task.id)  # type: ignore[arg-type]
