@@ -96,29 +96,29 @@ def _deliver(engine, writer, transport, feed_url_for, clock, lease, limit, data_
                 stop = server_unusable(exc)
             else:
                 report.sent += 1
-        claim = _record_and_claim_next(engine, record, None if stop or len(tried) >= limit else (clock, lease, tried))
+        more = not stop and len(tried) < limit
+        claim = _record_and_claim_next(engine, record, (lambda session: claim_next(session=session, now=clock(), lease=lease, exclude=tried)) if more else None)
     return report
 
 
-def _record_and_claim_next(engine, record, next_claim):  # type: ignore[no-untyped-def]
+def _record_and_claim_next(engine, record: Callable[[Session], None], claim: Callable[[Session], Claim | None] | None) -> Claim | None:  # type: ignore[no-untyped-def]
     """Record what became of an email and claim the next in one commit: one synced write
     per email, not two, and the record as prompt as before. The claim is a savepoint of
     its own, so a claim that fails can never undo the record: that is committed, then the
     failure raised."""
     failure: Exception | None = None
-    claim = None
+    claimed = None
     with session_scope(engine) as session:
         record(session)
-        if next_claim is not None:
-            clock, lease, tried = next_claim
+        if claim is not None:
             try:
                 with session.begin_nested():
-                    claim = claim_next(session=session, now=clock(), lease=lease, exclude=tried)
+                    claimed = claim(session)
             except Exception as exc:  # noqa: BLE001 - raised once the record is committed
                 failure = exc
     if failure is not None:
         raise failure
-    return claim
+    return claimed
 
 
 def _outgoing(engine, claim: Claim, writer, feed_url_for, clock, data_dir) -> tuple[Message | None, Callable[[Session], None]]:  # type: ignore[no-untyped-def]
