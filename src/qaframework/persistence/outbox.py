@@ -180,7 +180,7 @@ def open_emails_of_the_day(*, session: Session, wanted: Sequence[tuple[str, str]
         session, EmailMessage,
         [{"message_id": message_id_for(recipient, kind, today, domain), "recipient": recipient, "kind": kind,
           "digest_date": today, "status": "pending", "attempts": 0, "created_at": utc_now()} for recipient, kind in wanted],
-        ["recipient", "kind", "digest_date"],
+        None,  # the day's key and the Message-ID made from it: two runs at once repeat both
     )
     unclaimed = or_(EmailMessage.claimed_until.is_(None), EmailMessage.claimed_until < now)  # type: ignore[union-attr,operator]
     found: dict[tuple[str, str], int] = {}

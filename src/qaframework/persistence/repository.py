@@ -39,8 +39,13 @@ class PlanWriteResult:
         return bool(self.occurrences_created or self.tasks_created)
 
 
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Sequence[dict], unique: Sequence[str]) -> int:
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Sequence[dict], unique: Sequence[str] | None) -> int:
     """Insert rows, skipping any whose unique key already exists; return how many were new.
+
+    ``unique`` names the key's columns; None skips a row that would repeat any unique key
+    of the table. PostgreSQL checks only the named key for the conflict: a row that
+    repeats another unique key too, inserted by a concurrent transaction at the same
+    moment, fails on that other key instead of being skipped.
 
     One statement compiled once and executed for all the rows (SQLAlchemy's
     "insertmanyvalues" sends them in batches within the database's limits), rather than
@@ -54,7 +59,7 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: Se
         raise NotImplementedError(f"qaframework supports SQLite and PostgreSQL, not {dialect}")
     table = model.__table__  # type: ignore[attr-defined]
     key_column = list(table.primary_key.columns)[0]
-    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(key_column)
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique) if unique is not None else None).returning(key_column)
     # RETURNING names the rows actually inserted; rowcount is unreliable for
     # multi-row inserts on some drivers (psycopg reports -1).
     return len(session.execute(statement, list(rows)).all())
