@@ -1,6 +1,6 @@
 """Fixtures for the document renderer: a small test paper (under ``templates/`` here,
 extending the shipped ``papers/_base.html.j2``) rendered once, and readers of what we
-emit (pypdf for the PDF, python-docx for Word)."""
+emit (PDFium for the PDF's text, python-docx for Word)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.document import Document as WordDocument
-from pypdf import PdfReader
 
 from qaframework.documents import html_to_docx, html_to_pdf, render_html
+from tests.pdf_reading import page_texts
 
 TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAMPLE = "papers/sample.html.j2"
@@ -42,8 +42,8 @@ def sample(**changes: object) -> str:
 
 
 def pdf_text(data: bytes) -> list[str]:
-    """The text of each page of a PDF, as pypdf reads it."""
-    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    """The text of each page of a PDF."""
+    return page_texts(data)
 
 
 def word(data: bytes) -> WordDocument:

@@ -20,14 +20,9 @@ from qaframework.persistence.database import transaction
 from qaframework.persistence.paper_tables import MeetingPaper, PaperNotice
 from tests.conftest import FRAMEWORK_FILE
 from tests.papers.conftest import YEAR, Recorded, build, record_may_and_june
+from tests.pdf_reading import pdf_text
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
-
-
-def pdf_text(path: Path) -> str:
-    """The PDF's text, read back with pypdf, with runs of white space made one space
-    (a table cell wraps its text over lines)."""
-    return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages).split())
 
 
 def docx_text(path: Path) -> str:
@@ -179,5 +174,6 @@ def test_no_paper_identifies_a_child_and_the_ui_copy_has_no_typed_text(database_
         assert "Audit tools returned too late" not in paper.markdown and "Share the audit timetable" not in paper.markdown
     pack = next(p for p in built.papers if p.kind == "pack")
     assert recorded.high_risk in pack.markdown and recorded.case in pack.markdown
+    assert recorded.case in pdf_text(pack.stored.file(tmp_path, "pdf")), "the PDF's text was read (the checks above are not vacuous)"
     content = json.dumps(built.pack.as_dict())
     assert recorded.case in content and "aware" not in content
