@@ -1,4 +1,4 @@
-"""The ``qaf`` command line, run as a user runs it: a real process, real files."""
+"""The ``qaf`` command line, run as a user runs it: a process of its own, real files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import re
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,15 +14,25 @@ import pytest
 
 from qaframework.cli import build_parser
 from qaframework.financial_year import FinancialYear
+from tests.qaf_process import QAF, run_qaf
 
-QAF = str(Path(sys.executable).parent / "qaf")
 SCHEDULES = Path(__file__).resolve().parents[2] / "schedules"
 
 
 def qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``qaf`` in a process of its own, forked from one that has done the imports
+    (tests/qaf_process.py); ``cold_qaf`` starts the console script afresh."""
+    return run_qaf(*args, cwd=cwd, env=_environment(env))
+
+
+def cold_qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([QAF, *args], cwd=cwd, env=_environment(env), capture_output=True, text=True, timeout=120)
+
+
+def _environment(env: dict[str, str] | None) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QAF_")}
     environment.update(env or {})
-    return subprocess.run([QAF, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+    return environment
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -105,7 +114,7 @@ def test_plan_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
 
 
 def test_two_plans_at_once_from_two_processes(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("QAF_")}
+    environment = _environment(None)
     procs = [subprocess.Popen([QAF, "plan", "--fy", "2028"], cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
@@ -114,6 +123,22 @@ def test_two_plans_at_once_from_two_processes(tmp_path: Path) -> None:
     tasks = json.loads(qaf("tasks", "--fy", "2028", "--json", cwd=tmp_path).stdout)
     pairs = [(t["occurrence"], t["assignee"]) for t in tasks]
     assert len(pairs) == len(set(pairs)) > 0
+
+
+@pytest.mark.parametrize("args", [
+    ("calendar", "--fy", "2027", "--json"),
+    ("calendar", "--fy", "27/28x"),
+    ("validate", str(SCHEDULES / "no-such-file.yaml")),
+    ("tasks", "--fy", "2027", "--json"),
+], ids=["calendar", "refused-year", "missing-file", "no-installation"])
+def test_a_forked_qaf_answers_as_the_console_script_started_cold(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """The forked ``qaf`` the other tests use gives what a new process of the console
+    script gives: the same exit code, output and errors, on success and on refusal."""
+    cold = cold_qaf(*args, cwd=tmp_path)
+    forked = qaf(*args, cwd=tmp_path)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert cold.stdout or cold.stderr
+    assert "Traceback" not in cold.stderr
 
 
 def test_validate(tmp_path: Path) -> None:

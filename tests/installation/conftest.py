@@ -1,13 +1,13 @@
-"""An installation as a user meets it: ``qaf`` run as a real process in a folder of its
-own, with no QAF_ or PREFECT_ settings but those a test gives, on each shipped
-partnership (``partnership_file``: ids ``sscp`` and ``example``)."""
+"""An installation as a user meets it: ``qaf`` run as a process of its own
+(tests/qaf_process.py) in a folder of its own, with no QAF_ or PREFECT_ settings but
+those a test gives, on each shipped partnership (``partnership_file``: ids ``sscp`` and
+``example``)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +15,8 @@ import pytest
 
 from qaframework.framework import Framework, load_framework
 from tests.partnerships.conftest import SHIPPED
+from tests.qaf_process import run_qaf
 
-QAF = str(Path(sys.executable).parent / "qaf")
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -33,7 +33,7 @@ def partnership(partnership_file: Path) -> Framework:
 def qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
     environment.update(env or {})
-    return subprocess.run([QAF, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+    return run_qaf(*args, cwd=cwd, env=environment)
 
 
 def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
