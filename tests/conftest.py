@@ -107,13 +107,14 @@ def _new_postgres_schema() -> tuple[str, Callable[[], None]]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-        _schemas_dropped.append(schema)
+        _catalogue_churned[0] = True
 
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}options=-csearch_path%3D{schema}", drop
 
 
-_schemas_dropped: list[str] = []
+#: Whether this process has made and dropped a schema (its catalogue rows to vacuum).
+_catalogue_churned = [False]
 #: The catalogue tables a schema made and dropped leaves dead rows in.
 _CATALOGUE = ("pg_class", "pg_attribute", "pg_attrdef", "pg_depend", "pg_type", "pg_constraint", "pg_index",
               "pg_namespace", "pg_sequence", "pg_trigger", "pg_description", "pg_init_privs")
@@ -129,7 +130,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     PostgreSQL's warning and nothing is done. (A database per test, copied from a
     migrated template, leaves no catalogue rows but was slower here: each DROP DATABASE
     forces a checkpoint.)"""
-    if not _schemas_dropped:
+    if not _catalogue_churned[0]:
         return
     engine = create_engine(_postgres_base_url(), isolation_level="AUTOCOMMIT")
     try:

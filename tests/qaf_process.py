@@ -49,6 +49,13 @@ def _command(args: list[str], cwd: str, env: dict[str, str], out: str, err: str)
         atexit._run_exitfuncs()  # as a real interpreter does at exit (multiprocessing's child does not)
 
 
+def environment(given: dict[str, str] | None, without: tuple[str, ...]) -> dict[str, str]:
+    """This process's environment without the settings named by the prefixes in
+    ``without``, and with ``given``: what a test's ``qaf`` runs with."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(without)}
+    return {**kept, **(given or {})}
+
+
 def run_qaf(*args: str, cwd: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``qaf *args`` as ``subprocess.run(..., capture_output=True, text=True)`` gives it."""
     with tempfile.TemporaryDirectory(prefix="qaf-run-") as folder:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import os
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from qaframework.cli import build_parser
 from qaframework.financial_year import FinancialYear
-from tests.qaf_process import QAF, run_qaf
+from tests.qaf_process import QAF, environment, run_qaf
 
 SCHEDULES = Path(__file__).resolve().parents[2] / "schedules"
 
@@ -30,9 +29,7 @@ def cold_qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpro
 
 
 def _environment(env: dict[str, str] | None) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("QAF_")}
-    environment.update(env or {})
-    return environment
+    return environment(env, without=("QAF_",))
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

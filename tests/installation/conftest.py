@@ -5,7 +5,6 @@ those a test gives, on each shipped partnership (``partnership_file``: ids ``ssc
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -15,7 +14,7 @@ import pytest
 
 from qaframework.framework import Framework, load_framework
 from tests.partnerships.conftest import SHIPPED
-from tests.qaf_process import run_qaf
+from tests.qaf_process import environment, run_qaf
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -31,9 +30,7 @@ def partnership(partnership_file: Path) -> Framework:
 
 
 def qaf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("QAF_", "PREFECT_"))}
-    environment.update(env or {})
-    return run_qaf(*args, cwd=cwd, env=environment)
+    return run_qaf(*args, cwd=cwd, env=environment(env, without=("QAF_", "PREFECT_")))
 
 
 def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
